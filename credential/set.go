@@ -1,6 +1,9 @@
 package credential
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Source records where an entry came from, so `list`, `get --explain` and
 // `check` can say which file, key and helper a credential lives in.
@@ -45,6 +48,9 @@ func (s *Set) Add(e Entry) {
 	s.entries = append(s.entries, e)
 	s.byHost = nil
 }
+
+// Grow makes room for n more entries.
+func (s *Set) Grow(n int) { s.entries = slices.Grow(s.entries, n) }
 
 // Put inserts e, replacing every entry with the same pattern. It is what a
 // login does to the store's own file.

@@ -35,7 +35,7 @@ func Parse(data []byte) (*File, error) {
 	case "null":
 	case "object":
 		seen := map[string]bool{}
-		err := p.members(top, start, "", func(key string, val []byte, off int64) error {
+		err := p.members(top, start, func(key string, val []byte, off int64) error {
 			k := canonical(key, topKeys)
 			if k == "" {
 				f.members = append(f.members, member{key: key, raw: compact(val)})
@@ -66,19 +66,26 @@ type parser struct {
 }
 
 type authPos struct {
-	field string
+	field fieldPath
 	off   int64
 }
 
 // checkAuths rejects a broken auth in the final entries, as docker's loader
 // does after decoding (an entry replaced by a later duplicate is not checked).
 func (p *parser) checkAuths(f *File) error {
-	for _, host := range sortedKeys(f.Auths) {
-		e := f.Auths[host]
-		if _, _, err := DecodeAuth(e.Auth); err != nil {
-			pos := p.authAt[e]
-			return p.errorAt(pos.field, pos.off, err)
+	var first string
+	var firstErr error
+	for host, e := range f.Auths {
+		if e.Auth == "" || firstErr != nil && host > first {
+			continue
 		}
+		if _, _, err := DecodeAuth(e.Auth); err != nil {
+			first, firstErr = host, err // report the first in key order, deterministically
+		}
+	}
+	if firstErr != nil {
+		pos := p.authAt[f.Auths[first]]
+		return p.errorAt(pos.field.String(), pos.off, firstErr)
 	}
 	return nil
 }
@@ -86,6 +93,9 @@ func (p *parser) checkAuths(f *File) error {
 // checkSyntax validates the whole document first so that the walk below only
 // meets type errors, and rejects trailing data.
 func (p *parser) checkSyntax() error {
+	if json.Valid(p.data) {
+		return nil // one value, only space around it
+	}
 	dec := json.NewDecoder(bytes.NewReader(p.data))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
@@ -122,27 +132,10 @@ func (p *parser) errorAt(field string, off int64, err error) *ParseError {
 
 // members calls fn with every member of the (already valid) object obj in
 // document order; base is obj's offset in the file and off the value's.
-func (p *parser) members(obj []byte, base int64, field string, fn func(key string, val []byte, off int64) error) error {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil {
-		return p.errorAt(field, base, fmt.Errorf("invalid JSON: %w", err))
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return p.errorAt(field, base+dec.InputOffset(), fmt.Errorf("invalid JSON: %w", err))
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return p.errorAt(field, base+dec.InputOffset(), fmt.Errorf("invalid JSON: %w", err))
-		}
-		off := base + dec.InputOffset() - int64(len(val))
-		if err := fn(key, val, off); err != nil {
-			return err
-		}
-	}
-	return nil
+func (p *parser) members(obj []byte, base int64, fn func(key string, val []byte, off int64) error) error {
+	return forMembers(obj, func(key string, val []byte, off int) error {
+		return fn(key, val, base+int64(off))
+	})
 }
 
 func (p *parser) topField(f *File, k string, val []byte, off int64) error {
@@ -156,9 +149,8 @@ func (p *parser) topField(f *File, k string, val []byte, off int64) error {
 		default:
 			return p.errorAt(k, off, fmt.Errorf("must be an object, not %s", kind(val)))
 		}
-		return p.members(val, off, k, func(host string, ev []byte, eoff int64) error {
-			field := k + "[" + strconv.Quote(host) + "]"
-			e, err := p.entry(field, ev, eoff)
+		return p.members(val, off, func(host string, ev []byte, eoff int64) error {
+			e, err := p.entry(fieldPath{k, host, ""}, ev, eoff)
 			if err != nil {
 				return err
 			}
@@ -167,7 +159,7 @@ func (p *parser) topField(f *File, k string, val []byte, off int64) error {
 			return nil
 		})
 	case keyCredsStore:
-		return p.str(&f.CredsStore, k, val, off)
+		return p.str(&f.CredsStore, fieldPath{top: k}, val, off)
 	case keyCredHelpers:
 		switch kind(val) {
 		case "null":
@@ -180,9 +172,9 @@ func (p *parser) topField(f *File, k string, val []byte, off int64) error {
 		if f.CredHelpers == nil {
 			f.CredHelpers = map[string]string{}
 		}
-		return p.members(val, off, k, func(host string, hv []byte, hoff int64) error {
+		return p.members(val, off, func(host string, hv []byte, hoff int64) error {
 			var s string
-			if err := p.str(&s, k+"["+strconv.Quote(host)+"]", hv, hoff); err != nil {
+			if err := p.str(&s, fieldPath{k, host, ""}, hv, hoff); err != nil {
 				return err
 			}
 			f.CredHelpers[host] = s
@@ -192,18 +184,33 @@ func (p *parser) topField(f *File, k string, val []byte, off int64) error {
 	return nil
 }
 
-func (p *parser) entry(field string, val []byte, off int64) (*AuthEntry, error) {
+// fieldPath names a value for error messages; it is only turned into text
+// when there is an error, which keeps parsing large files cheap.
+type fieldPath struct{ top, host, sub string }
+
+func (f fieldPath) String() string {
+	s := f.top
+	if f.host != "" || f.sub != "" {
+		s += "[" + strconv.Quote(f.host) + "]"
+	}
+	if f.sub != "" {
+		s += "." + f.sub
+	}
+	return s
+}
+
+func (p *parser) entry(field fieldPath, val []byte, off int64) (*AuthEntry, error) {
 	e := &AuthEntry{}
 	switch kind(val) {
 	case "null":
 		return e, nil // docker stores a zero entry
 	case "object":
 	default:
-		return nil, p.errorAt(field, off, fmt.Errorf("must be an object, not %s", kind(val)))
+		return nil, p.errorAt(field.String(), off, fmt.Errorf("must be an object, not %s", kind(val)))
 	}
-	seen := map[string]bool{}
+	var seen [8]bool // indexed like entryKeys
 	authOff := off
-	err := p.members(val, off, field, func(key string, v []byte, voff int64) error {
+	err := p.members(val, off, func(key string, v []byte, voff int64) error {
 		k := canonical(key, entryKeys)
 		if k == keyAuth && kind(v) == "string" {
 			authOff = voff
@@ -212,33 +219,45 @@ func (p *parser) entry(field string, val []byte, off int64) (*AuthEntry, error) 
 			e.members = append(e.members, member{key: key, raw: compact(v)})
 			return nil
 		}
-		if !seen[k] {
-			seen[k] = true
+		if i := entryKeyIndex(k); !seen[i] {
+			seen[i] = true
 			e.members = append(e.members, member{key: k, known: k})
 		}
-		return p.str(e.knownString(k), field+"."+k, v, voff)
+		sub := field
+		sub.sub = k
+		return p.str(e.knownString(k), sub, v, voff)
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.authAt[e] = authPos{field + "." + keyAuth, authOff}
+	if e.Auth != "" {
+		field.sub = keyAuth
+		p.authAt[e] = authPos{field, authOff}
+	}
 	return e, nil
 }
 
 // str stores a JSON string in dst; null leaves dst alone, as encoding/json
 // does for a non-pointer string.
-func (p *parser) str(dst *string, field string, val []byte, off int64) error {
+func (p *parser) str(dst *string, field fieldPath, val []byte, off int64) error {
 	switch kind(val) {
 	case "null":
 		return nil
 	case "string":
-		if err := json.Unmarshal(val, dst); err != nil {
-			return p.errorAt(field, off, errors.New("invalid string"))
-		}
+		*dst = unquote(val)
 		return nil
 	}
 	// Say which type, never which value: it may be a secret.
-	return p.errorAt(field, off, fmt.Errorf("must be a string, not %s", kind(val)))
+	return p.errorAt(field.String(), off, fmt.Errorf("must be a string, not %s", kind(val)))
+}
+
+func entryKeyIndex(k string) int {
+	for i, known := range entryKeys {
+		if k == known {
+			return i
+		}
+	}
+	return len(entryKeys)
 }
 
 // compact strips insignificant space from an unknown value so that it can be

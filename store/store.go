@@ -155,25 +155,20 @@ func (l *Loaded) addFile(src dockerconfig.Source, f *dockerconfig.File, own *doc
 }
 
 func (l *Loaded) addAuths(src dockerconfig.Source, f *dockerconfig.File, credsStore string, keep func(credential.Pattern) bool) {
-	for _, key := range authKeys(f) {
-		e := f.Auths[key]
-		p, err := credential.ParsePattern(key)
-		if err != nil {
-			l.warn("%s: auths[%q]: %v", src.Path, key, err)
+	l.Set.Grow(len(f.Auths))
+	for _, k := range l.authKeys(src, f) {
+		if keep != nil && !keep(k.p) {
 			continue
 		}
-		if keep != nil && !keep(p) {
-			continue
-		}
-		user, pass, idt, regt, err := e.Credentials()
+		user, pass, idt, regt, err := f.Auths[k.key].Credentials()
 		if err != nil {
-			l.warn("%s: auths[%q].auth: %v", src.Path, key, err)
+			l.warn("%s: auths[%q].auth: %v", src.Path, k.key, err)
 			continue
 		}
 		entry := credential.Entry{
-			Pattern:    p,
+			Pattern:    k.p,
 			Credential: credential.Credential{Username: user, Password: pass, IdentityToken: idt, RegistryToken: regt},
-			Source:     credential.Source{Label: src.Label, File: src.Path, Key: key, Via: "auths"},
+			Source:     credential.Source{Label: src.Label, File: src.Path, Key: k.key, Via: "auths"},
 		}
 		if entry.Credential.IsEmpty() && credsStore != "" {
 			entry.Helper = credsStore
@@ -183,19 +178,44 @@ func (l *Loaded) addAuths(src dockerconfig.Source, f *dockerconfig.File, credsSt
 	}
 }
 
-func (l *Loaded) warn(format string, a ...any) { l.Warnings = append(l.Warnings, fmt.Sprintf(format, a...)) }
+type parsedKey struct {
+	key       string
+	p         credential.Pattern
+	canonical bool
+}
 
-// authKeys orders keys so that, among keys naming the same place, the one
-// docker writes and reads ("https://index.docker.io/v1/") comes first;
-// otherwise alphabetical, for determinism.
-func authKeys(f *dockerconfig.File) []string {
-	keys := sortedKeys(f.Auths)
-	canonical := func(k string) bool {
-		p, err := credential.ParsePattern(k)
-		return err == nil && p.Key() == k
+// authKeys parses every key once and orders them by the place they name;
+// among keys naming the same place, the one docker writes and reads
+// ("https://index.docker.io/v1/") comes first, so it wins as it does for
+// docker. Invalid keys are reported and dropped.
+func (l *Loaded) authKeys(src dockerconfig.Source, f *dockerconfig.File) []parsedKey {
+	keys := make([]parsedKey, 0, len(f.Auths))
+	for key := range f.Auths {
+		p, err := credential.ParsePattern(key)
+		if err != nil {
+			l.warn("%s: auths[%q]: %v", src.Path, key, err)
+			continue
+		}
+		keys = append(keys, parsedKey{key, p, p.Key() == key})
 	}
-	sort.SliceStable(keys, func(i, j int) bool { return canonical(keys[i]) && !canonical(keys[j]) })
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.p != b.p {
+			if a.p.Host != b.p.Host {
+				return a.p.Host < b.p.Host
+			}
+			return a.p.Path < b.p.Path
+		}
+		if a.canonical != b.canonical {
+			return a.canonical
+		}
+		return a.key < b.key
+	})
 	return keys
+}
+
+func (l *Loaded) warn(format string, a ...any) {
+	l.Warnings = append(l.Warnings, fmt.Sprintf(format, a...))
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -78,7 +78,6 @@ func runGet(c *cobra.Command, sys *Sys, g *globalOptions, o *getOptions, ref str
 	for _, w := range l.Warnings {
 		fmt.Fprintf(sys.Err, "warning: %s\n", w)
 	}
-	x := l.Set.Explain(t)
 	res, rerr := l.Resolve(c.Context(), t)
 	if rerr != nil && !errors.Is(rerr, store.ErrNotFound) {
 		return fmt.Errorf("get %s: %w", t, rerr)
@@ -91,6 +90,11 @@ func runGet(c *cobra.Command, sys *Sys, g *globalOptions, o *getOptions, ref str
 		if o.showSecret {
 			r.Secret, r.IdentityToken, r.RegistryToken = e.Credential.Password, e.Credential.IdentityToken, e.Credential.RegistryToken
 		}
+	}
+	// Explaining evaluates every entry; do it only when asked or needed.
+	var x credential.Explanation
+	if o.explain || rerr != nil {
+		x = l.Set.Explain(t)
 	}
 	if o.explain {
 		for _, cd := range x.Candidates {
