@@ -62,7 +62,7 @@ func normalizeHost(h string, glob bool) (string, error) {
 			return "", fmt.Errorf("%w: %q: port %q is not a number between 1 and 65535", ErrInvalidHost, h, port)
 		}
 	}
-	if strings.Contains(name, ":") {
+	if strings.HasPrefix(h, "[") || strings.Contains(name, ":") {
 		ip := net.ParseIP(strings.SplitN(name, "%", 2)[0])
 		if ip == nil {
 			return "", fmt.Errorf("%w: %q is not a valid IPv6 address", ErrInvalidHost, name)

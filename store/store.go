@@ -6,8 +6,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -198,18 +200,20 @@ func (l *Loaded) authKeys(src dockerconfig.Source, f *dockerconfig.File) []parse
 		}
 		keys = append(keys, parsedKey{key, p, p.Key() == key})
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.p != b.p {
-			if a.p.Host != b.p.Host {
-				return a.p.Host < b.p.Host
-			}
-			return a.p.Path < b.p.Path
+	slices.SortFunc(keys, func(a, b parsedKey) int {
+		if c := cmp.Compare(a.p.Host, b.p.Host); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.p.Path, b.p.Path); c != 0 {
+			return c
 		}
 		if a.canonical != b.canonical {
-			return a.canonical
+			if a.canonical {
+				return -1
+			}
+			return 1
 		}
-		return a.key < b.key
+		return cmp.Compare(a.key, b.key)
 	})
 	return keys
 }

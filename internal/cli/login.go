@@ -87,10 +87,11 @@ func runLogin(c *cobra.Command, sys *Sys, g *globalOptions, o *loginOptions, a [
 		}
 		res, err := cl.Login(c.Context(), registryHost(p), cred)
 		if err != nil {
+			// The registry package names the host and the step that failed.
 			if errors.Is(err, registry.ErrUnauthorized) {
-				return withHint(fmt.Errorf("login %s: %w", p, err), "check the username and password (or token and its scopes); nothing was stored")
+				return withHint(err, "check the username and password (or token and its scopes); nothing was stored")
 			}
-			return fmt.Errorf("login %s: %w", p, err)
+			return err
 		}
 		if res.IdentityToken != "" {
 			cred.Password, cred.IdentityToken = "", res.IdentityToken

@@ -142,6 +142,10 @@ func TestLoginPlainHTTP(t *testing.T) {
 	digest := reg.PushRandomImage(t, "app", "v1")
 	e := newEnv(t)
 	e.run(pw, "login", reg.Host, "-u", "alice", "--password-stdin").mustFail(t, ExitError, "--insecure")
+	e.run("wrong-Pl4nted", "login", reg.Host, "-u", "alice", "--password-stdin", "--insecure").mustFail(t, ExitAuth)
+	if readFile(t, e.configPath()) != "" {
+		t.Fatal("failed login wrote the config")
+	}
 	e.run(pw, "login", reg.Host, "-u", "alice", "--password-stdin", "--insecure").mustSucceed(t)
 	pullWithStored(t, e, reg, "app", digest)
 }
