@@ -22,6 +22,9 @@ type Entry struct {
 	Credential Credential
 	Helper     string
 	Source     Source
+	// Email is the legacy account e-mail docker, kubectl and DC/OS still
+	// write beside a credential; kept so conversions lose nothing.
+	Email string
 }
 
 // Set is an ordered collection of entries. Order is precedence: when two

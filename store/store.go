@@ -6,10 +6,8 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -118,19 +116,15 @@ func needsOwn(f *dockerconfig.File) bool {
 // addFile adds one file's entries in docker's precedence: credHelpers, then
 // regauth's own entries when the file delegates to regauth, then auths.
 func (l *Loaded) addFile(src dockerconfig.Source, f *dockerconfig.File, own *dockerconfig.File) {
+	helpers, problems := f.HelperEntries(src)
+	l.problems(problems)
 	var selfHosts []credential.Pattern
-	for _, key := range sortedKeys(f.CredHelpers) {
-		name := f.CredHelpers[key]
-		p, err := credential.ParsePattern(key)
-		if err != nil {
-			l.warn("%s: credHelpers[%q]: %v", src.Path, key, err)
+	for _, e := range helpers {
+		if e.Helper == SelfHelper {
+			selfHosts = append(selfHosts, e.Pattern)
 			continue
 		}
-		if name == SelfHelper {
-			selfHosts = append(selfHosts, p)
-			continue
-		}
-		l.Set.Add(credential.Entry{Pattern: p, Helper: name, Source: credential.Source{Label: src.Label, File: src.Path, Key: key, Via: "credHelpers"}})
+		l.Set.Add(e)
 	}
 	if own != nil && !l.ownAdded && (f.CredsStore == SelfHelper || len(selfHosts) > 0) {
 		ownSrc := dockerconfig.Source{Label: SelfHelper, Path: l.store.opts.OwnFile}
@@ -157,69 +151,20 @@ func (l *Loaded) addFile(src dockerconfig.Source, f *dockerconfig.File, own *doc
 }
 
 func (l *Loaded) addAuths(src dockerconfig.Source, f *dockerconfig.File, credsStore string, keep func(credential.Pattern) bool) {
-	l.Set.Grow(len(f.Auths))
-	for _, k := range l.authKeys(src, f) {
-		if keep != nil && !keep(k.p) {
-			continue
+	entries, problems := f.AuthEntries(src, credsStore)
+	l.problems(problems)
+	l.Set.Grow(len(entries))
+	for _, e := range entries {
+		if keep == nil || keep(e.Pattern) {
+			l.Set.Add(e)
 		}
-		user, pass, idt, regt, err := f.Auths[k.key].Credentials()
-		if err != nil {
-			l.warn("%s: auths[%q].auth: %v", src.Path, k.key, err)
-			continue
-		}
-		entry := credential.Entry{
-			Pattern:    k.p,
-			Credential: credential.Credential{Username: user, Password: pass, IdentityToken: idt, RegistryToken: regt},
-			Source:     credential.Source{Label: src.Label, File: src.Path, Key: k.key, Via: "auths"},
-		}
-		if entry.Credential.IsEmpty() && credsStore != "" {
-			entry.Helper = credsStore
-			entry.Source.Via = "credsStore"
-		}
-		l.Set.Add(entry)
 	}
 }
 
-type parsedKey struct {
-	key       string
-	p         credential.Pattern
-	canonical bool
-}
-
-// authKeys parses every key once and orders them by the place they name;
-// among keys naming the same place, the one docker writes and reads
-// ("https://index.docker.io/v1/") comes first, so it wins as it does for
-// docker. Invalid keys are reported and dropped.
-func (l *Loaded) authKeys(src dockerconfig.Source, f *dockerconfig.File) []parsedKey {
-	keys := make([]parsedKey, 0, len(f.Auths))
-	for key := range f.Auths {
-		p, err := credential.ParsePattern(key)
-		if err != nil {
-			l.warn("%s: auths[%q]: %v", src.Path, key, err)
-			continue
-		}
-		keys = append(keys, parsedKey{key, p, p.Key() == key})
+func (l *Loaded) problems(errs []error) {
+	for _, err := range errs {
+		l.Warnings = append(l.Warnings, err.Error())
 	}
-	slices.SortFunc(keys, func(a, b parsedKey) int {
-		if c := cmp.Compare(a.p.Host, b.p.Host); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.p.Path, b.p.Path); c != 0 {
-			return c
-		}
-		if a.canonical != b.canonical {
-			if a.canonical {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.key, b.key)
-	})
-	return keys
-}
-
-func (l *Loaded) warn(format string, a ...any) {
-	l.Warnings = append(l.Warnings, fmt.Sprintf(format, a...))
 }
 
 func sortedKeys[V any](m map[string]V) []string {
