@@ -130,15 +130,39 @@ func tempPrefix(target string) string {
 	return "." + filepath.Base(target) + ".tmp-"
 }
 
-func writeAtomic(target string, data []byte) (err error) {
+func writeAtomic(target string, data []byte) error { return writeAtomicMode(target, data, fileMode) }
+
+// WriteAtomic writes a whole file the way Update writes config files:
+// through a temporary file that is fsynced and renamed, symlinks followed,
+// with mode perm (or the existing file's mode if stricter). Exports of other
+// formats (Secrets, tarballs, rkt auth.d) use it. It takes no lock: there is
+// no read-modify-write, and a lock file would litter output directories.
+func WriteAtomic(ctx context.Context, path string, data []byte, perm fs.FileMode) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write %s: create directory: %w", path, stripPath(err))
+	}
+	target, err := resolve(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := writeAtomicMode(target, data, perm.Perm()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeAtomicMode(target string, data []byte, perm fs.FileMode) (err error) {
 	dir := filepath.Dir(target)
-	mode := fileMode
+	mode := perm
 	old, statErr := os.Stat(target)
 	if statErr == nil {
 		if !old.Mode().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", target)
 		}
-		mode = old.Mode().Perm() & fileMode
+		mode = old.Mode().Perm() & perm
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix(target)+"*")
 	if err != nil {

@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -84,33 +85,27 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		add(SevError, "not-docker-config", "", "is not JSON object: "+jsonProblem(err), "the content must be a docker config.json ({\"auths\": {...}}); kubectl reports this as `invalid value`")
+		add(SevError, "not-docker-config", "", "is not a JSON object: "+jsonProblem(err), "the content must be a docker config.json ({\"auths\": {...}}); kubectl reports this as `invalid value`")
 		return out
 	}
-	var f *dockerconfig.File
 	if legacy {
-		wrapped, _ := json.Marshal(map[string]any{"auths": top})
-		f, _ = dockerconfig.Parse(wrapped)
 		if _, ok := top["auths"]; ok {
 			add(SevError, "not-docker-config", "", "is a config.json ({\"auths\": ...}), not the bare .dockercfg map", "use type kubernetes.io/dockerconfigjson with key .dockerconfigjson, or drop the \"auths\" wrapper")
 			return out
 		}
 	} else {
-		if _, ok := top["auths"]; !ok {
-			if _, helpers := top["credHelpers"]; !helpers {
-				if _, store := top["credsStore"]; !store {
-					add(SevError, "not-docker-config", "", "has no \"auths\" object, so no runtime finds a credential in it", "wrap the registries in {\"auths\": {...}}; a bare map is the legacy .dockercfg format")
-					return out
-				}
-			}
+		_, hasAuths := top["auths"]
+		_, hasHelpers := top["credHelpers"]
+		_, hasStore := top["credsStore"]
+		if !hasAuths && !hasHelpers && !hasStore {
+			add(SevError, "not-docker-config", "", "has no \"auths\" object, so no runtime finds a credential in it", "wrap the registries in {\"auths\": {...}}; a bare map is the legacy .dockercfg format")
+			return out
 		}
-		var err error
-		if f, err = dockerconfig.Parse(data); err != nil && f == nil {
-			// Report per entry below; a structural error ends here.
-			if !strings.Contains(err.Error(), ".auth") {
-				add(SevError, "not-docker-config", "", strings.TrimPrefix(err.Error(), "dockerconfig: "), "fix the JSON shape: auths maps registry hosts to objects of strings")
-				return out
-			}
+		// Shape errors (an auths that is not an object, a number where a
+		// string belongs) end here; bad auth values are reported per entry.
+		if _, err := dockerconfig.Parse(data); err != nil && !errors.Is(err, dockerconfig.ErrInvalidAuth) {
+			add(SevError, "not-docker-config", "", err.Error(), "auths maps registry hosts to objects of strings: {\"auths\": {\"quay.io\": {\"auth\": \"...\"}}}")
+			return out
 		}
 	}
 	prefix := "auths"
@@ -128,6 +123,7 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 		return s
 	}
 	helpers := hasHelpers(top)
+	var plaintext []string
 	for _, k := range sortedKeys(rawAuths(top, legacy)) {
 		raw := rawAuths(top, legacy)[k]
 		out = append(out, lintKey(k, func(sev Severity, rule, msg, hint string) Finding {
@@ -148,10 +144,13 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 			add(SevWarning, "empty-entry", key(k, ""), "entry holds no credential", "remove it, or log in again: an empty entry means anonymous access")
 		}
 		if helpers && (e.Auth != "" || e.Password != "" || e.IdentityToken != "") {
-			add(SevWarning, "plaintext-with-helper", key(k, ""), "a secret is stored in plain text although this file names a credential helper", "run `regauth login` again so the secret goes to the helper, or remove the credsStore/credHelpers entry")
+			plaintext = append(plaintext, fmt.Sprintf("%q", k))
 		}
 	}
-	_ = f
+	if len(plaintext) > 0 {
+		add(SevWarning, "plaintext-with-helper", prefix, fmt.Sprintf("%d entr%s (%s) keep a plain-text secret although this file names a credential helper", len(plaintext), plural(len(plaintext), "y", "ies"), strings.Join(plaintext, ", ")),
+			"log in again with `regauth login --store helper` so the secret moves to the helper, then remove the inline auth")
+	}
 	return out
 }
 
@@ -238,4 +237,11 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("a %s where an object was expected", te.Value)
 	}
 	return err.Error()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

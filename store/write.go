@@ -196,3 +196,21 @@ func appendUnique(xs []string, x string) []string {
 	}
 	return append(xs, x)
 }
+
+// SaveHelperRef records in config.json that p's secret lives in
+// docker-credential-<helper> (a credHelpers entry), as an imported
+// --keep-helpers config says.
+func (s *Store) SaveHelperRef(ctx context.Context, p credential.Pattern, helperName string) error {
+	return dockerconfig.Update(ctx, s.WritePath(), func(f *dockerconfig.File) error {
+		if f.CredHelpers == nil {
+			f.CredHelpers = map[string]string{}
+		}
+		for k := range f.CredHelpers {
+			if kp, err := credential.ParsePattern(k); err == nil && kp == p {
+				delete(f.CredHelpers, k)
+			}
+		}
+		f.CredHelpers[p.Key()] = helperName
+		return nil
+	})
+}

@@ -144,6 +144,10 @@ applies to an image and why.`,
 		newListCmd(sys, opts),
 		newGetCmd(sys, opts),
 		newHelperCmd(sys, opts),
+		newExportCmd(sys, opts),
+		newImportCmd(sys, opts),
+		newConvertCmd(sys, opts),
+		newLintCmd(sys, opts),
 	)
 	// Unknown sub-commands are usage errors too.
 	root.Args = func(c *cobra.Command, args []string) error {
