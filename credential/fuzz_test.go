@@ -12,6 +12,7 @@ var fuzzSeeds = [][2]string{
 	{"public.ecr.aws", "public.ecr.aws/docker/library/alpine"},
 	{"asia-northeast1-docker.pkg.dev", "asia-northeast1-docker.pkg.dev/p/r/hello-world"},
 	{"[::1]:5000", "[::1]:5000/foo"},
+	{"[fd00::a]:5000", "a:5000/foo"},
 	{"192.168.12.34:5000", "192.168.12.34:5000/foo"},
 	{"registry.example.com/team/app", "registry.example.com/team/app"},
 	{"http://localhost:5000/v2/", "localhost:5000/x"},
@@ -61,6 +62,9 @@ func FuzzMatch(f *testing.F) {
 		}
 		if !p.IsGlob() && p.Path == "" && !ok && p.Host == tg.Host {
 			t.Fatalf("host pattern %v should match %v", p, tg)
+		}
+		if !p.IsGlob() && ok && p.Host != tg.Host {
+			t.Fatalf("non-glob pattern %v matched another host %v", p, tg)
 		}
 		if len(s.Explain(tg).Candidates) != 1 {
 			t.Fatal("Explain must list every entry once")

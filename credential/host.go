@@ -127,7 +127,11 @@ func checkLabels(name string, glob bool) error {
 	return nil
 }
 
-func isGlob(host string) bool { return strings.ContainsAny(host, "*?[") }
+// isGlob reports whether host has wildcards; a bracketed IPv6 literal's
+// brackets are not a character class.
+func isGlob(host string) bool {
+	return !strings.HasPrefix(host, "[") && strings.ContainsAny(host, "*?[")
+}
 
 // hostPort splits a normalised host into labels and port for glob matching.
 func hostPort(h string) (labels []string, port string) {

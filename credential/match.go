@@ -31,6 +31,9 @@ func Match(p Pattern, t Target) (bool, string) {
 	if t.Path == p.Path || strings.HasPrefix(t.Path, p.Path+"/") {
 		return true, ""
 	}
+	if p.IsDockerHub() && !strings.Contains(p.Path, "/") && t.Path == "library/"+p.Path {
+		return false, fmt.Sprintf("Docker Hub official images live under library/: the key for %s is docker.io/library/%s", t, p.Path)
+	}
 	return false, fmt.Sprintf("scoped to %s/, repository %s is outside it", p, t.Path)
 }
 

@@ -38,6 +38,8 @@ func TestMatch(t *testing.T) {
 		{"glob with path", "*.gcr.io/proj", "eu.gcr.io/proj/app", true, ""},
 		{"glob with path miss", "*.gcr.io/proj", "eu.gcr.io/other/app", false, "outside it"},
 		{"ipv6", "[::1]:5000", "[::1]:5000/foo", true, ""},
+		{"ipv6 is not a glob", "[fd00::a]:5000", "a.example.com:5000/foo", false, "different host"},
+		{"hub official image without library", "docker.io/ubuntu", "ubuntu", false, "docker.io/library/ubuntu"},
 		{"ipv6 port", "[::1]:5000", "[::1]:5001/foo", false, "port differs"},
 	}
 	for _, tt := range tests {

@@ -85,7 +85,11 @@ func TestParseTarget(t *testing.T) {
 		{"hub index alias", "index.docker.io/janedoe/app", Target{"docker.io", "janedoe/app"}},
 		{"hub url", "https://index.docker.io/v1/", Target{"docker.io", ""}},
 		{"host only", "quay.io", Target{"quay.io", ""}},
-		{"host port only", "myreg:5000", Target{"myreg:5000", ""}},
+		{"host port only", "myreg.example.com:5000", Target{"myreg.example.com:5000", ""}},
+		{"dotless host port needs a slash", "myreg:5000/", Target{"myreg:5000", ""}},
+		{"official image with numeric tag", "node:20", Target{"docker.io", "library/node"}},
+		{"ip host port", "10.0.0.1:5000", Target{"10.0.0.1:5000", ""}},
+		{"localhost port", "localhost:5000", Target{"localhost:5000", ""}},
 		{"localhost", "localhost", Target{"localhost", ""}},
 		{"localhost image", "localhost/app", Target{"localhost", "app"}},
 		{"quay image", "quay.io/coreos/etcd:v3.5", Target{"quay.io", "coreos/etcd"}},
@@ -108,6 +112,22 @@ func TestParseTarget(t *testing.T) {
 				t.Errorf("ParseTarget(%q) (-want +got):\n%s", tt.in, diff)
 			}
 		})
+	}
+}
+
+func TestParseServer(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Target{
+		"registry:5000":               {"registry:5000", ""},
+		"https://index.docker.io/v1/": {"docker.io", ""},
+		"quay.io":                     {"quay.io", ""},
+		"https://r.example.com/team":  {"r.example.com", "team"},
+		"[::1]:5000":                  {"[::1]:5000", ""},
+	} {
+		got, err := ParseServer(in)
+		if err != nil || got != want {
+			t.Errorf("ParseServer(%q) = %v, %v; want %v", in, got, err, want)
+		}
 	}
 }
 

@@ -70,8 +70,10 @@ func MustTarget(s string) Target {
 }
 
 // looksLikeHost applies docker's domain rule, extended for host-only input:
-// without a '/', "quay.io" and "myreg:5000" are hosts but "ubuntu:22.04"
-// is an image with a tag.
+// without a '/', "quay.io", "10.0.0.1:5000" and "localhost:5000" are hosts,
+// while "ubuntu:22.04" and "node:20" are Docker Hub images with a tag (as
+// docker reads them). A dot-less host with a port is named with a trailing
+// slash or a scheme: "myreg:5000/", "https://myreg:5000".
 func looksLikeHost(first string, hasSlash bool) bool {
 	if first == "localhost" || strings.HasPrefix(first, "localhost:") || strings.HasPrefix(first, "[") {
 		return true
@@ -79,22 +81,27 @@ func looksLikeHost(first string, hasSlash bool) bool {
 	if hasSlash {
 		return strings.ContainsAny(first, ".:") || strings.ToLower(first) != first
 	}
-	if i := strings.LastIndexByte(first, ':'); i >= 0 {
-		return isDigits(first[i+1:]) || strings.Count(first, ":") > 1
-	}
-	return strings.Contains(first, ".")
+	name, _, _ := strings.Cut(first, ":")
+	return strings.Contains(name, ".") || strings.Count(first, ":") > 1
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
+// ParseServer reads what the credential-helper protocol and docker pass as
+// a server: a host, host:port or URL, never an image reference, so
+// "registry:5000" is that host (docker-compose style names have no dot).
+func ParseServer(s string) (Target, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	rest, _ := stripScheme(s)
+	first, path, _ := strings.Cut(rest, "/")
+	h, err := normalizeHost(first, false)
+	if err != nil {
+		return Target{}, err
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
+	repo, err := repository(cleanPath(path), orig)
+	if err != nil {
+		return Target{}, err
 	}
-	return true
+	return Target{Host: h, Path: repo}, nil
 }
 
 // repository strips ":tag" and "@digest" and validates the path components.

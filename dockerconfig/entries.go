@@ -9,8 +9,9 @@ import (
 )
 
 // HelperEntries turns credHelpers into entries whose secret lives in the
-// named helper, in key order. Keys that are not valid registries are
-// returned as problems and skipped.
+// named helper, in key order. docker looks credHelpers up by exact key (the
+// canonical one, "https://index.docker.io/v1/" for Docker Hub), so other
+// spellings are returned as problems and skipped, as are invalid keys.
 func (f *File) HelperEntries(src Source) ([]credential.Entry, []error) {
 	var out []credential.Entry
 	var problems []error
@@ -20,14 +21,21 @@ func (f *File) HelperEntries(src Source) ([]credential.Entry, []error) {
 			problems = append(problems, fmt.Errorf("%s: credHelpers[%q]: %w", src.Path, key, err))
 			continue
 		}
+		if p.Key() != key {
+			problems = append(problems, fmt.Errorf("%s: credHelpers[%q] is ignored: docker looks this registry up as %q", src.Path, key, p.Key()))
+			continue
+		}
 		out = append(out, credential.Entry{Pattern: p, Helper: f.CredHelpers[key], Source: credential.Source{Label: src.Label, File: src.Path, Key: key, Via: "credHelpers"}})
 	}
 	return out, problems
 }
 
-// AuthEntries turns auths into entries. An entry without a credential in a
-// file with a credsStore is docker's placeholder for a secret held by that
-// store: it gets Helper = credsStore (pass "" to keep such entries empty).
+// AuthEntries turns auths into entries. In a file with a credsStore, docker
+// asks only that store and ignores inline secrets, so every entry gets
+// Helper = credsStore (an empty one is docker's placeholder; an inline
+// secret is kept in Credential so callers can say it is ignored). Pass ""
+// to read entries as inline credentials. Keys that credHelpers names are
+// left out: docker asks that helper for them, never the auths entry.
 // Entries are ordered by the place they name; among keys naming the same
 // place, the one docker writes and reads ("https://index.docker.io/v1/")
 // comes first, so it wins as it does for docker. Invalid keys and auth
@@ -41,6 +49,9 @@ func (f *File) AuthEntries(src Source, credsStore string) ([]credential.Entry, [
 	var problems []error
 	keys := make([]parsedKey, 0, len(f.Auths))
 	for key := range f.Auths {
+		if _, ok := f.CredHelpers[key]; ok {
+			continue
+		}
 		p, err := credential.ParsePattern(key)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: auths[%q]: %w", src.Path, key, err))
@@ -77,7 +88,7 @@ func (f *File) AuthEntries(src Source, credsStore string) ([]credential.Entry, [
 			Source:     credential.Source{Label: src.Label, File: src.Path, Key: k.key, Via: "auths"},
 			Email:      a.Email,
 		}
-		if e.Credential.IsEmpty() && credsStore != "" {
+		if credsStore != "" {
 			e.Helper = credsStore
 			e.Source.Via = "credsStore"
 		}

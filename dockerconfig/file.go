@@ -6,8 +6,10 @@
 package dockerconfig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // File is the content of a config.json. Auths keys are kept exactly as they
@@ -160,4 +162,33 @@ func (f *File) isSet(k string) bool {
 		return len(f.CredHelpers) > 0
 	}
 	return false
+}
+
+// MergeExtras copies into e what other carries beside credentials: its
+// email when e has none, and each unknown field e does not have. It returns
+// the names of other's fields that could not be kept because e has a
+// different value, so the caller can say what was dropped.
+func (e *AuthEntry) MergeExtras(other *AuthEntry) (dropped []string) {
+	if other == nil || other == e {
+		return nil
+	}
+	switch {
+	case e.Email == "":
+		e.Email = other.Email
+	case other.Email != "" && other.Email != e.Email:
+		dropped = append(dropped, keyEmail)
+	}
+	for _, m := range other.members {
+		if m.known != "" {
+			continue
+		}
+		i := slices.IndexFunc(e.members, func(x member) bool { return x.known == "" && x.key == m.key })
+		switch {
+		case i < 0:
+			e.members = append(e.members, m)
+		case !bytes.Equal(e.members[i].raw, m.raw):
+			dropped = append(dropped, m.key)
+		}
+	}
+	return dropped
 }

@@ -112,7 +112,9 @@ func (p *parser) checkSyntax() error {
 
 func (p *parser) syntaxError(err error, off int64) error {
 	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return p.errorAt("", se.Offset, fmt.Errorf("invalid JSON: %w", err))
+		// encoding/json quotes the offending character, which may be one
+		// of a password's; the line and column say where it is.
+		return p.errorAt("", se.Offset, errors.New("invalid JSON: "+unquoteChar(se.Error())))
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return p.errorAt("", int64(len(p.data)), errors.New("invalid JSON: unexpected end of input"))
@@ -333,4 +335,18 @@ func (f *File) normalize() {
 		}
 		e.members = ems
 	}
+}
+
+// unquoteChar drops the quoted character from encoding/json's
+// "invalid character 'x' after object key" messages.
+func unquoteChar(msg string) string {
+	const prefix = "invalid character '"
+	if !strings.HasPrefix(msg, prefix) {
+		return msg
+	}
+	rest := msg[len(prefix):]
+	if i := strings.Index(rest, "' "); i >= 0 {
+		return "unexpected character " + rest[i+2:]
+	}
+	return "unexpected character"
 }

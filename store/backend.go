@@ -20,7 +20,7 @@ type backend struct{ s *Store }
 var _ helper.Backend = backend{}
 
 func (b backend) Get(ctx context.Context, serverURL string) (credential.Credential, error) {
-	t, err := credential.ParseTarget(serverURL)
+	t, err := credential.ParseServer(serverURL)
 	if err != nil {
 		return credential.Credential{}, err
 	}

@@ -45,6 +45,9 @@ func (l *Loaded) Resolve(ctx context.Context, t credential.Target) (Resolution, 
 		cred, err := c.Get(ctx, url)
 		if errors.Is(err, helper.ErrNotFound) {
 			res.Skipped = append(res.Skipped, fmt.Sprintf("%s holds nothing for %s", c.Program(), url))
+			if !e.Credential.IsEmpty() {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("the inline secret under key %q in %s is ignored: docker asks only the credsStore %q when one is set", e.Source.Key, e.Source.File, e.Helper))
+			}
 			continue
 		}
 		if err != nil {
@@ -55,6 +58,9 @@ func (l *Loaded) Resolve(ctx context.Context, t credential.Target) (Resolution, 
 		return res, nil
 	}
 	for _, fb := range l.Fallbacks {
+		if fb.Exclude[serverURL(t.Host)] {
+			continue // docker asks that host's credHelpers entry, never the store
+		}
 		c := l.store.client(fb.Helper, "credsStore")
 		url := serverURL(t.Host)
 		cred, err := c.Get(ctx, url)
@@ -96,22 +102,26 @@ func (l *Loaded) List(ctx context.Context) []Row {
 		err   error
 	}
 	lists := map[string]*listing{}
-	list := func(name string) *listing {
+	list := func(name, cfgKey string) *listing {
 		if got, ok := lists[name]; ok {
 			return got
 		}
-		users, err := l.store.client(name, "credsStore").List(ctx)
+		users, err := l.store.client(name, cfgKey).List(ctx)
 		lists[name] = &listing{users, err}
 		return lists[name]
 	}
+
 	seen := map[credential.Pattern]bool{}
 	var rows []Row
 	for _, e := range l.Set.Entries() {
+		if e.Helper == "" && e.Credential.IsEmpty() && seen[e.Pattern] {
+			continue // an empty placeholder behind the real entry adds nothing
+		}
 		r := Row{Registry: e.Source.Key, Username: e.Credential.Username, Kind: e.Credential.Kind(), Source: e.Source.Label, File: e.Source.File, Via: e.Source.Via, Helper: e.Helper, Shadowed: seen[e.Pattern]}
 		seen[e.Pattern] = true
 		if e.Helper != "" {
 			r.Kind = "helper"
-			if li := list(e.Helper); li.err != nil {
+			if li := list(e.Helper, configKey(e.Source.Via, e.Source.Key)); li.err != nil {
 				r.Error = li.err.Error()
 			} else if u, ok := li.users[e.Source.Key]; ok {
 				r.Username = u
@@ -120,10 +130,13 @@ func (l *Loaded) List(ctx context.Context) []Row {
 		if r.Username == credential.TokenUsername {
 			r.Username, r.Kind = "", "identity-token"
 		}
+		if e.Helper == "" && e.Credential.IsEmpty() {
+			r.Kind = "empty"
+		}
 		rows = append(rows, r)
 	}
 	for _, fb := range l.Fallbacks {
-		li := list(fb.Helper)
+		li := list(fb.Helper, "credsStore")
 		if li.err != nil {
 			rows = append(rows, Row{Registry: "*", Kind: "helper", Source: fb.Source.Label, File: fb.Source.File, Via: "credsStore", Helper: fb.Helper, Error: li.err.Error()})
 			continue

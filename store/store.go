@@ -28,6 +28,9 @@ type Options struct {
 	Env        dockerconfig.Env // for config discovery
 	Helper     helper.Env       // PATH and environment for docker-credential-* programs
 	OwnFile    string           // regauth's own credential file, used when config.json names the "regauth" helper
+	// EnvAuthConfig is $DOCKER_AUTH_CONFIG: a config.json document that
+	// docker (v28+) consults before any file.
+	EnvAuthConfig string
 }
 
 // Store reads and writes credentials.
@@ -56,6 +59,9 @@ func (s *Store) client(name, configKey string) *helper.Client {
 type Fallback struct {
 	Helper string
 	Source credential.Source
+	// Exclude holds the server URLs the same file's credHelpers name: docker
+	// asks those helpers, never the store, for them.
+	Exclude map[string]bool
 }
 
 // Loaded is a snapshot of every source.
@@ -77,6 +83,14 @@ func (s *Store) Load(ctx context.Context) (*Loaded, error) { return s.load(ctx, 
 // if config.json does not (yet) name it.
 func (s *Store) load(ctx context.Context, ownFirst bool) (*Loaded, error) {
 	l := &Loaded{Set: &credential.Set{}, store: s}
+	if env := s.opts.EnvAuthConfig; strings.TrimSpace(env) != "" {
+		// docker warns and carries on when the variable does not parse.
+		if f, err := dockerconfig.Parse([]byte(env)); err != nil {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("DOCKER_AUTH_CONFIG: %v (ignored, as docker does)", err))
+		} else {
+			l.addAuths(dockerconfig.Source{Label: "DOCKER_AUTH_CONFIG", Path: "$DOCKER_AUTH_CONFIG"}, f, "", nil)
+		}
+	}
 	var own *dockerconfig.File
 	if ownFirst {
 		f, err := dockerconfig.Load(s.opts.OwnFile)
@@ -97,6 +111,15 @@ func (s *Store) load(ctx context.Context, ownFirst bool) (*Loaded, error) {
 			}
 		}
 		l.addFile(src, f, own)
+	}
+	// regauth's own store is read last when no config names it, so what was
+	// stored through the helper protocol stays visible to get and list.
+	if !l.ownAdded && own == nil && s.opts.OwnFile != "" {
+		f, err := dockerconfig.Load(s.opts.OwnFile)
+		if err != nil {
+			return nil, err
+		}
+		l.addAuths(dockerconfig.Source{Label: SelfHelper, Path: s.opts.OwnFile}, f, "", nil)
 	}
 	return l, ctx.Err()
 }
@@ -146,7 +169,11 @@ func (l *Loaded) addFile(src dockerconfig.Source, f *dockerconfig.File, own *doc
 	}
 	l.addAuths(src, f, store, nil)
 	if store != "" {
-		l.Fallbacks = append(l.Fallbacks, Fallback{Helper: store, Source: credential.Source{Label: src.Label, File: src.Path, Via: "credsStore"}})
+		exclude := map[string]bool{}
+		for k := range f.CredHelpers {
+			exclude[k] = true
+		}
+		l.Fallbacks = append(l.Fallbacks, Fallback{Helper: store, Source: credential.Source{Label: src.Label, File: src.Path, Via: "credsStore"}, Exclude: exclude})
 	}
 }
 

@@ -61,6 +61,47 @@ func TestSaveFoldsAliases(t *testing.T) {
 	}
 }
 
+// Folding several aliases keeps every field that does not conflict and
+// reports the ones that do.
+func TestSaveFoldsSeveralAliasesKeepingFields(t *testing.T) {
+	t.Parallel()
+	s, path := newTestStore(t, `{"auths": {
+		"https://index.docker.io/v1/": {"auth": "dTpw", "email": "kept@example.com"},
+		"docker.io": {"auth": "eDp5", "email": "other@example.com", "x-custom": {"keep": true}},
+		"index.docker.io": {"auth": "eDp5", "x-note": "important", "x-custom": {"keep": false}}}}`)
+	saved, err := s.Save(context.Background(), credential.MustPattern("docker.io"), credential.Credential{Username: "bob", Password: "pw"}, ModeAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`auths["docker.io"].email`, `auths["index.docker.io"].x-custom`}
+	if diff := cmp.Diff(want, saved.Dropped); diff != "" {
+		t.Errorf("dropped (-want +got):\n%s", diff)
+	}
+	data, _ := os.ReadFile(path)
+	for _, keep := range []string{`"x-custom": {`, `"keep": true`, `"x-note": "important"`, `"email": "kept@example.com"`} {
+		if !strings.Contains(string(data), keep) {
+			t.Errorf("lost %s:\n%s", keep, data)
+		}
+	}
+	if strings.Contains(string(data), `"docker.io"`) || strings.Contains(string(data), `"index.docker.io"`) {
+		t.Errorf("alias keys kept:\n%s", data)
+	}
+}
+
+func TestSaveFileRefusedWhereDockerIgnoresIt(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []string{`{"credsStore": "desktop"}`, `{"credHelpers": {"ghcr.io": "gh"}}`} {
+		s, path := newTestStore(t, cfg)
+		_, err := s.Save(context.Background(), credential.MustPattern("ghcr.io"), credential.Credential{Username: "a", Password: "b"}, ModeFile)
+		if !errors.Is(err, ErrInlineIgnored) {
+			t.Fatalf("%s: err = %v", cfg, err)
+		}
+		if data, _ := os.ReadFile(path); string(data) != cfg {
+			t.Fatalf("file changed:\n%s", data)
+		}
+	}
+}
+
 func TestEraseAllAliases(t *testing.T) {
 	t.Parallel()
 	s, path := newTestStore(t, `{"auths": {"docker.io": {"auth": "YTpi"}, "https://index.docker.io/v1/": {"auth": "YTpi"}, "quay.io": {"auth": "cTpx"}}}`)

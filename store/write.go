@@ -22,21 +22,27 @@ type Saved struct {
 	Key    string // config.json key written
 	File   string // file that holds the secret or the placeholder
 	Helper string // helper that holds the secret, "" for inline
+	// Dropped names fields of alias keys (e.g. "docker.io" beside
+	// "https://index.docker.io/v1/") that conflicted with the kept entry.
+	Dropped []string
 }
 
-// helperFor returns the helper config.json assigns to p, as docker chooses:
-// credHelpers for that host, else credsStore.
+// helperFor returns the helper config.json assigns to p, exactly as docker
+// chooses: credHelpers under the key docker looks up (the canonical one,
+// "https://index.docker.io/v1/" for Docker Hub), else credsStore.
 func helperFor(f *dockerconfig.File, p credential.Pattern) (name, key string) {
-	for k, h := range f.CredHelpers {
-		if kp, err := credential.ParsePattern(k); err == nil && kp == p {
-			return h, fmt.Sprintf("credHelpers[%q]", k)
-		}
+	if h, ok := f.CredHelpers[p.Key()]; ok {
+		return h, fmt.Sprintf("credHelpers[%q]", p.Key())
 	}
 	if f.CredsStore != "" {
 		return f.CredsStore, "credsStore"
 	}
 	return "", ""
 }
+
+// ErrInlineIgnored is returned when --store file would write a secret that
+// docker ignores because the file names a credential helper for the host.
+var ErrInlineIgnored = errors.New("docker ignores inline secrets for this registry")
 
 // Save stores cred for p. The config file is updated under its lock; a
 // helper is written before the placeholder that points at it, so a crash in
@@ -48,6 +54,9 @@ func (s *Store) Save(ctx context.Context, p credential.Pattern, cred credential.
 		return Saved{}, err
 	}
 	name, cfgKey := helperFor(cur, p)
+	if mode == ModeFile && name != "" && name != SelfHelper {
+		return Saved{}, fmt.Errorf("store in %s: %s names docker-credential-%s (%s) for %s, so %w", path, path, name, cfgKey, p, ErrInlineIgnored)
+	}
 	if mode == ModeFile {
 		name = ""
 	}
@@ -57,8 +66,11 @@ func (s *Store) Save(ctx context.Context, p credential.Pattern, cred credential.
 	key := p.Key()
 	switch {
 	case name == "":
-		return Saved{Key: key, File: path}, dockerconfig.Update(ctx, path, func(f *dockerconfig.File) error {
-			putEntry(f, p, key).SetCredentials(cred.Username, cred.Password, cred.IdentityToken, cred.RegistryToken)
+		saved := Saved{Key: key, File: path}
+		return saved, dockerconfig.Update(ctx, path, func(f *dockerconfig.File) error {
+			e, dropped := putEntry(f, p, key)
+			saved.Dropped = dropped
+			e.SetCredentials(cred.Username, cred.Password, cred.IdentityToken, cred.RegistryToken)
 			return nil
 		})
 	case name == SelfHelper:
@@ -72,11 +84,14 @@ func (s *Store) Save(ctx context.Context, p credential.Pattern, cred credential.
 	}
 	// Docker keeps an empty placeholder in auths so the key is listed; any
 	// inline secret left there would shadow the helper's for other tools.
+	saved := Saved{Key: key, File: path, Helper: name}
 	err = dockerconfig.Update(ctx, path, func(f *dockerconfig.File) error {
-		putEntry(f, p, key).SetCredentials("", "", "", "")
+		e, dropped := putEntry(f, p, key)
+		saved.Dropped = dropped
+		e.SetCredentials("", "", "", "")
 		return nil
 	})
-	return Saved{Key: key, File: path, Helper: name}, err
+	return saved, err
 }
 
 func (s *Store) saveOwn(ctx context.Context, p credential.Pattern, cred credential.Credential) error {
@@ -84,36 +99,39 @@ func (s *Store) saveOwn(ctx context.Context, p credential.Pattern, cred credenti
 		return fmt.Errorf("store in regauth: no regauth credential file configured")
 	}
 	return dockerconfig.Update(ctx, s.opts.OwnFile, func(f *dockerconfig.File) error {
-		putEntry(f, p, p.Key()).SetCredentials(cred.Username, cred.Password, cred.IdentityToken, cred.RegistryToken)
+		e, _ := putEntry(f, p, p.Key())
+		e.SetCredentials(cred.Username, cred.Password, cred.IdentityToken, cred.RegistryToken)
 		return nil
 	})
 }
 
 // putEntry returns the entry for key, creating it. Other keys naming the same
-// place (aliases such as "docker.io" for Docker Hub) are folded into it: the
-// first one's extra fields are kept by renaming it, the rest are removed, so
-// no stale duplicate keeps shadowing the new credential in some tool.
-func putEntry(f *dockerconfig.File, p credential.Pattern, key string) *dockerconfig.AuthEntry {
+// place (aliases such as "docker.io" for Docker Hub) are folded into it —
+// their email and unknown fields move over, and the alias keys go, so no
+// stale duplicate keeps shadowing the new credential in some tool. Fields
+// that conflict with the kept entry's are returned as dropped.
+func putEntry(f *dockerconfig.File, p credential.Pattern, key string) (*dockerconfig.AuthEntry, []string) {
 	if f.Auths == nil {
 		f.Auths = map[string]*dockerconfig.AuthEntry{}
 	}
 	e := f.Auths[key]
+	if e == nil {
+		e = &dockerconfig.AuthEntry{}
+		f.Auths[key] = e
+	}
+	var dropped []string
 	for _, k := range sortedKeys(f.Auths) {
 		if k == key {
 			continue
 		}
 		if kp, err := credential.ParsePattern(k); err == nil && kp == p {
-			if e == nil {
-				e = f.Auths[k]
+			for _, d := range e.MergeExtras(f.Auths[k]) {
+				dropped = append(dropped, fmt.Sprintf("auths[%q].%s", k, d))
 			}
 			delete(f.Auths, k)
 		}
 	}
-	if e == nil {
-		e = &dockerconfig.AuthEntry{}
-	}
-	f.Auths[key] = e
-	return e
+	return e, dropped
 }
 
 // Erased lists what a logout removed.

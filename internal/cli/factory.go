@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"errors"
+	"io/fs"
 	"net/http"
 	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/regauth/regauth/dockerconfig"
 	"github.com/regauth/regauth/helper"
@@ -17,6 +22,8 @@ func (o *globalOptions) store(sys *Sys) *store.Store {
 		Env:        dockerconfig.Env{Get: sys.Getenv, Home: sys.Home, UID: sys.UID},
 		Helper:     helper.Env{Path: sys.Getenv("PATH"), Environ: sys.Environ},
 		OwnFile:    ownFile(sys),
+		// docker v28+ reads credentials from this variable before any file.
+		EnvAuthConfig: sys.Getenv("DOCKER_AUTH_CONFIG"),
 	})
 }
 
@@ -76,4 +83,26 @@ func (f *tlsFlags) client(sys *Sys, host string) (*registry.Client, error) {
 		Insecure:  opts.Insecure || ht.PlainHTTP,
 		UserAgent: "regauth/" + versionShort(),
 	}, nil
+}
+
+// load reads every credential source, adding the fix to errors users hit.
+func load(c *cobra.Command, st *store.Store) (*store.Loaded, error) {
+	l, err := st.Load(c.Context())
+	if err != nil {
+		return nil, withHint(err, loadHint(err))
+	}
+	return l, nil
+}
+
+func loadHint(err error) string {
+	var pe *dockerconfig.ParseError
+	switch {
+	case errors.As(err, &pe):
+		return "fix the file by hand or restore it from a backup; 'regauth lint FILE' lists every problem in it. regauth never rewrites a file it cannot parse"
+	case errors.Is(err, syscall.EISDIR):
+		return "--config and REGISTRY_AUTH_FILE name the file itself (unlike docker's --config, which names a directory): use DIR/config.json"
+	case errors.Is(err, fs.ErrPermission):
+		return "check the file's owner and mode (ls -l); it should belong to you and be 0600"
+	}
+	return ""
 }

@@ -71,7 +71,7 @@ func runGet(c *cobra.Command, sys *Sys, g *globalOptions, o *getOptions, ref str
 	if err != nil {
 		return &usageError{err: fmt.Errorf("get: %w", err), hint: "give an image reference (quay.io/org/app:tag) or a registry host (quay.io)"}
 	}
-	l, err := g.store(sys).Load(c.Context())
+	l, err := load(c, g.store(sys))
 	if err != nil {
 		return err
 	}

@@ -188,3 +188,56 @@ func TestLoginKeepsUnknownFieldsAndAliases(t *testing.T) {
 		t.Errorf("alias key kept beside the canonical one:\n%s", cfg)
 	}
 }
+
+func TestLoginFileRefusedBesideCredsStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	writeConfig(t, e.configPath(), `{"credsStore": "desktop"}`)
+	e.run(pw, "login", "ghcr.io", "-u", "a", "--password-stdin", "--skip-verify", "--store", "file").mustFail(t, ExitError, "docker ignores inline secrets", "hint: drop --store file")
+}
+
+// After the host key goes, docker would use a path key for the whole host.
+func TestLogoutWarnsAboutHostWidePathKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.run(pw, "login", "registry.example.com", "-u", "a", "--password-stdin", "--skip-verify").mustSucceed(t)
+	r := e.run(pw, "login", "registry.example.com/team", "-u", "t", "--password-stdin", "--skip-verify").mustSucceed(t)
+	if strings.Contains(r.err, "every repository") {
+		t.Fatalf("note while the host key exists:\n%s", r.err)
+	}
+	r = e.run("", "logout", "registry.example.com").mustSucceed(t)
+	if !strings.Contains(r.err, `credential of "registry.example.com/team" to every repository on registry.example.com`) {
+		t.Fatalf("logout note:\n%s", r.err)
+	}
+}
+
+func TestConfigErrorsHaveHints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	dir := t.TempDir()
+	e.run("", "--config", dir, "list").mustFail(t, ExitError, "hint: --config and REGISTRY_AUTH_FILE name the file itself")
+	bad := filepath.Join(dir, "config.json")
+	writeConfig(t, bad, `{"auths": {"quay.io": {"auth": 42}}}`)
+	e.run("", "--config", bad, "get", "quay.io").mustFail(t, ExitError, `auths["quay.io"].auth`, "hint: fix the file", "regauth lint")
+	e.run(pw, "--config", bad, "login", "quay.io", "-u", "a", "--password-stdin", "--skip-verify").mustFail(t, ExitError)
+	if got := readFile(t, bad); got != `{"auths": {"quay.io": {"auth": 42}}}` {
+		t.Fatalf("a file that does not parse was rewritten:\n%s", got)
+	}
+}
+
+// What docker stored through the helper protocol is visible to get and list
+// even before config.json names regauth.
+func TestOwnStoreVisibleToGet(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runSecret(`{"ServerURL":"registry:5000","Username":"compose","Secret":"x"}`, "credential-helper", "store").mustSucceed(t)
+	if r := e.run("", "get", "registry:5000/app").mustSucceed(t); !strings.Contains(r.out, "compose") || !strings.Contains(r.out, "(regauth)") {
+		t.Fatalf("get:\n%s", r.out)
+	}
+	if r := e.runSecret("registry:5000", "credential-helper", "get").mustSucceed(t); !strings.Contains(r.out, `"Username":"compose"`) {
+		t.Fatalf("helper get of a dot-less host:\n%s", r.out)
+	}
+	if r := e.run("", "get", "node:20").mustFail(t, ExitError); !strings.Contains(r.err, "docker.io/library/node") {
+		t.Fatalf("node:20 is an image:\n%s", r.err)
+	}
+}

@@ -20,7 +20,7 @@ func newListCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			if err := out.check(); err != nil {
 				return err
 			}
-			l, err := g.store(sys).Load(c.Context())
+			l, err := load(c, g.store(sys))
 			if err != nil {
 				return err
 			}

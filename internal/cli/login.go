@@ -99,8 +99,14 @@ func runLogin(c *cobra.Command, sys *Sys, g *globalOptions, o *loginOptions, a [
 	}
 	st := g.store(sys)
 	saved, err := st.Save(c.Context(), p, cred, mode)
+	if errors.Is(err, store.ErrInlineIgnored) {
+		return withHint(fmt.Errorf("login %s: %w", p, err), "drop --store file to keep the secret in that helper, or remove the helper from config.json first; nothing was stored")
+	}
 	if err != nil {
 		return fmt.Errorf("login %s: store: %w", p, err)
+	}
+	for _, d := range saved.Dropped {
+		fmt.Fprintf(sys.Err, "note: %s differed from the kept entry and was removed with its alias key\n", d)
 	}
 	where := saved.File
 	if saved.Helper != "" {
@@ -110,6 +116,7 @@ func runLogin(c *cobra.Command, sys *Sys, g *globalOptions, o *loginOptions, a [
 		}
 	}
 	fmt.Fprintf(sys.Err, "Credentials for %s saved in %s\n", saved.Key, where)
+	warnHostWidePathKeys(c, sys, st)
 	_, err = fmt.Fprintln(sys.Out, "Login Succeeded")
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regauth/regauth/credential"
+	"github.com/regauth/regauth/store"
 )
 
 func newLogoutCmd(sys *Sys, g *globalOptions) *cobra.Command {
@@ -38,6 +39,7 @@ aliases of the same registry (docker.io, index.docker.io, ...).`,
 				return nil
 			}
 			fmt.Fprintf(sys.Out, "Removing login credentials for %s\n", p.Key())
+			warnHostWidePathKeys(c, sys, st)
 			// Other files regauth reads (podman's) may still hold one: say so
 			// rather than let the user believe they are logged out everywhere.
 			if l, err := st.Load(c.Context()); err == nil {
@@ -49,5 +51,34 @@ aliases of the same registry (docker.io, index.docker.io, ...).`,
 			}
 			return nil
 		},
+	}
+}
+
+// warnHostWidePathKeys points out path-scoped keys in the write file that
+// have no key for their host: docker and nerdctl fall back to any key on the
+// same host, so they send that credential to every repository there.
+func warnHostWidePathKeys(c *cobra.Command, sys *Sys, st *store.Store) {
+	l, err := st.Load(c.Context())
+	if err != nil {
+		return
+	}
+	hostKey := map[string]bool{}
+	var scoped []credential.Entry
+	for _, e := range l.Set.Entries() {
+		if e.Source.File != st.WritePath() || e.Helper == "" && e.Credential.IsEmpty() {
+			continue
+		}
+		if e.Pattern.Path == "" {
+			hostKey[e.Pattern.Host] = true
+		} else {
+			scoped = append(scoped, e)
+		}
+	}
+	for _, e := range scoped {
+		if !hostKey[e.Pattern.Host] {
+			fmt.Fprintf(sys.Err, "note: %s has no key for %s itself, so docker and nerdctl will send the credential of %q to every repository on %s (regauth, kubelet and podman keep it to %s/)\n",
+				st.WritePath(), e.Pattern.Host, e.Source.Key, e.Pattern.Host, e.Pattern)
+			hostKey[e.Pattern.Host] = true // one note per host
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,7 +182,6 @@ func (e *env) runAs(name string, allowSecret bool, stdin string, args ...string)
 	defer cancel()
 	code := Main(ctx, args, sys)
 	r := result{out.String(), errb.String(), code}
-	recordOutput(r.out + r.err)
 	if !allowSecret {
 		assertNoSecret(e.t, r.out+r.err)
 	}
@@ -197,18 +195,6 @@ func assertNoSecret(t *testing.T, s string) {
 			t.Fatalf("output leaks planted secret %q:\n%s", p, s)
 		}
 	}
-}
-
-// Every output is also kept so a final test can scan all of them at once.
-var (
-	outputsMu sync.Mutex
-	outputs   []string
-)
-
-func recordOutput(s string) {
-	outputsMu.Lock()
-	outputs = append(outputs, s)
-	outputsMu.Unlock()
 }
 
 func (r result) mustSucceed(t *testing.T) result {
