@@ -130,7 +130,7 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 			return Finding{Severity: sev, Rule: rule, File: file, Field: at(key(k, "")), Message: msg, Hint: hint}
 		})...)
 		var e struct {
-			Auth, Username, Password, IdentityToken string
+			Auth, Username, Password, IdentityToken, RegistryToken string
 		}
 		if err := json.Unmarshal(raw, &e); err != nil {
 			add(SevError, "not-docker-config", key(k, ""), "entry is not an object of strings", "each registry maps to {\"auth\": \"base64(user:password)\"}")
@@ -140,7 +140,7 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 			out = append(out, lintAuth(e.Auth, func(sev Severity, rule, msg, hint string) {
 				add(sev, rule, key(k, "auth"), msg, hint)
 			})...)
-		} else if e.Username == "" && e.Password == "" && e.IdentityToken == "" && !helpers {
+		} else if e.Username == "" && e.Password == "" && e.IdentityToken == "" && e.RegistryToken == "" && !helpers {
 			add(SevWarning, "empty-entry", key(k, ""), "entry holds no credential", "remove it, or log in again: an empty entry means anonymous access")
 		}
 		if helpers && (e.Auth != "" || e.Password != "" || e.IdentityToken != "") {

@@ -33,7 +33,11 @@ Kubernetes, Mesos, rkt, Flatcar.
 Formats: ` + strings.Join(formatNames(), ", ") + `. Single-file formats go to
 standard output unless -o FILE is given; directory formats need -o DIR.`,
 		Example: `  regauth export --format dockerconfig --registry quay.io > config.json
-  regauth export --format podman -o auth.json`,
+  regauth export --format kubesecret --name regcred -n apps -r quay.io | kubectl apply -f -
+  regauth export --format mesos -o /etc/docker.tar.gz
+  regauth export --format rkt -o /etc/rkt/auth.d
+  regauth export --format butane -o config.bu
+  regauth export --format hoststoml -r registry.example.com:5000 --ca-file ca.crt -o /etc/containerd/certs.d`,
 		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error { return runExport(c, sys, g, o) },
 	}
@@ -41,6 +45,7 @@ standard output unless -o FILE is given; directory formats need -o DIR.`,
 	c.Flags().StringArrayVarP(&o.registries, "registry", "r", nil, "export only the credential for this registry or image (repeatable)")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to FILE (single-file formats) or DIR instead of standard output")
 	o.fmt.add(c)
+	o.fmt.addTLSFormatFlags(c)
 	return c
 }
 
@@ -49,7 +54,18 @@ func runExport(c *cobra.Command, sys *Sys, g *globalOptions, o *exportOptions) e
 	if err != nil {
 		return err
 	}
-	l, err := g.store(sys).Load(c.Context())
+	if tlsFormats[codec.Name()] {
+		hosts, err := o.fmt.hosts(o.registries)
+		if err != nil {
+			return err
+		}
+		files, err := codec.Encode(&format.Document{Hosts: hosts})
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return emit(c, sys, o.output, files)
+	}
+	l, err := load(c, g.store(sys))
 	if err != nil {
 		return err
 	}

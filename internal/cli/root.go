@@ -148,6 +148,7 @@ applies to an image and why.`,
 		newImportCmd(sys, opts),
 		newConvertCmd(sys, opts),
 		newLintCmd(sys, opts),
+		newCreateCmd(sys, opts),
 	)
 	// Unknown sub-commands are usage errors too.
 	root.Args = func(c *cobra.Command, args []string) error {
