@@ -73,7 +73,7 @@ func DockerNotes(key string) []string {
 		notes = append(notes, "docker and nerdctl do not expand wildcards; only kubelet-style clients and regauth use this key")
 	}
 	if p.Path != "" {
-		notes = append(notes, fmt.Sprintf("docker and nerdctl ignore the path %q and use this key for every repository on %s", "/"+path, host))
+		notes = append(notes, fmt.Sprintf("docker and nerdctl ignore the path %q: when %s has no key of its own they use this one for every repository on it", "/"+path, host))
 	}
 	return notes
 }

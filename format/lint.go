@@ -221,7 +221,7 @@ func lintKey(k string, f func(sev Severity, rule, msg, hint string) Finding) []F
 		out = append(out, f(SevWarning, "dockerhub-key", "Docker Hub is spelled "+fmt.Sprintf("%q", k)+"; docker and nerdctl only look up "+fmt.Sprintf("%q", credential.DockerHubKey), "use the key \""+credential.DockerHubKey+"\" (kubelet accepts both)"))
 	}
 	if p.Path != "" {
-		out = append(out, f(SevWarning, "key-path", fmt.Sprintf("has the path /%s: kubelet and podman scope the credential to it, docker and nerdctl ignore it and use the key for all of %s", p.Path, p.Host), "use the bare host unless you mean to scope the credential to repositories under that path"))
+		out = append(out, f(SevWarning, "key-path", fmt.Sprintf("has the path /%s: kubelet, podman and regauth scope the credential to it; docker and nerdctl ignore the path and, when %s has no key of its own, send this credential to every repository on it", p.Path, p.Host), "use the bare host unless you mean to scope the credential to repositories under that path"))
 	}
 	if strings.ContainsAny(rest, "?#") || strings.HasSuffix(rest, "/v1") || strings.HasSuffix(rest, "/v2") {
 		out = append(out, f(SevWarning, "key-scheme", "has a query, fragment or an API path without its trailing slash", "use host[:port]"))
