@@ -231,7 +231,15 @@ func lintKey(k string, f func(sev Severity, rule, msg, hint string) Finding) []F
 
 func jsonProblem(err error) string {
 	if se, ok := err.(*json.SyntaxError); ok {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+		// encoding/json quotes the offending character, which may belong to
+		// a secret; the offset says where it is.
+		msg := se.Error()
+		if strings.HasPrefix(msg, "invalid character '") {
+			if i := strings.Index(msg[len("invalid character '"):], "' "); i >= 0 {
+				msg = "unexpected character " + msg[len("invalid character '")+i+2:]
+			}
+		}
+		return fmt.Sprintf("%s at byte %d", msg, se.Offset)
 	}
 	if te, ok := err.(*json.UnmarshalTypeError); ok {
 		return fmt.Sprintf("a %s where an object was expected", te.Value)

@@ -29,7 +29,13 @@ func newCreateSecretCmd(sys *Sys, g *globalOptions) *cobra.Command {
 		Short: "Print a Kubernetes image pull Secret (kubectl create secret docker-registry, safely)",
 		Long: `Print the Secret 'kubectl create secret docker-registry NAME
 --dry-run=client -o yaml' prints, byte for byte, without putting the password
-on a command line. Without -u, the stored credential for --server is used.`,
+on a command line. Without -u, the stored credential for --server is used.
+
+The server is written under the key every runtime matches: Docker Hub as
+https://index.docker.io/v1/ (whether given as docker.io, index.docker.io or
+the URL), other registries as host[:port] without scheme or /v2/. kubectl
+copies --docker-server as typed, so the bytes match kubectl's whenever the
+server is given in that form.`,
 		Example: `  printf '%s' "$TOKEN" | regauth create secret regcred --server ghcr.io -u octocat --password-stdin -n apps | kubectl apply -f -
   regauth create secret quay-pull --server quay.io -n apps --json`,
 		Args: args(cobra.ExactArgs(1)),

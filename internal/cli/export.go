@@ -128,7 +128,7 @@ func emit(c *cobra.Command, sys *Sys, target string, files []format.File) error 
 	if single {
 		fmt.Fprintf(sys.Err, "wrote %s\n", target)
 	} else {
-		fmt.Fprintf(sys.Err, "wrote %d files under %s\n", len(files), target)
+		fmt.Fprintf(sys.Err, "wrote %d file%s under %s\n", len(files), map[bool]string{true: "", false: "s"}[len(files) == 1], target)
 	}
 	return nil
 }

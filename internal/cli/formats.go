@@ -72,7 +72,7 @@ var tlsFormats = map[string]bool{"hoststoml": true, "certsd": true, "pki": true}
 
 // detectOrder tries the most specific formats first: several embed a docker
 // config, which the generic ones would also accept.
-var detectOrder = []string{"kubesecret", "butane", "marathon", "dcos-config", "mesos", "rkt", "hoststoml", "pki", "certsd", "dockerconfig", "dockercfg"}
+var detectOrder = []string{"kubesecret", "butane", "marathon", "dcos-config", "mesos", "rkt", "hoststoml", "pki", "certsd", "dcos-credentials", "dockerconfig", "dockercfg"}
 
 // formatAliases accept the names people use.
 var formatAliases = map[string]string{

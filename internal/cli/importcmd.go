@@ -85,9 +85,17 @@ func newConvertCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			doc, _, err := decodeInput(sys, &ff, from, a[0])
+			doc, in, err := decodeInput(sys, &ff, from, a[0])
 			if err != nil {
 				return err
+			}
+			// Credentials and TLS settings are separate models: converting
+			// one into a format of the other would write an empty file.
+			if tlsFormats[out.Name()] && len(doc.Hosts) == 0 {
+				return withHint(fmt.Errorf("convert: %s (%s) holds no TLS host settings for %s", a[0], in.Name(), out.Name()), "render TLS settings from flags instead: regauth export --format "+out.Name()+" -r HOST --ca-file CA")
+			}
+			if !tlsFormats[out.Name()] && doc.Set.Len() == 0 {
+				return withHint(fmt.Errorf("convert: %s (%s) holds no credentials for %s", a[0], in.Name(), out.Name()), "hosts.toml, certs.d and pki files carry TLS settings only")
 			}
 			files, err := out.Encode(doc)
 			if err != nil {
