@@ -513,25 +513,22 @@ func TestE2EConvertAcrossFamiliesRefuses(t *testing.T) {
 	src.run("", "export", "-f", "hoststoml", "-r", "registry.example.com:5000", "--ca-file", e2eCA, "-o", hosts).mustSucceed(t)
 	cfg := flatConfig(t, src)
 	cases := []struct {
-		to, stdin, in, bug string
+		to, stdin, in string
 	}{
-		{"kubesecret", "", hosts, ""},
-		{"mesos", "", hosts, ""},
-		{"dcos-config", "", hosts, ""},
-		{"marathon", "", hosts, ""},
-		{"pki", cfg, "-", ""},
-		{"dockerconfig", "", hosts, ""},
-		{"dockercfg", "", hosts, ""},
-		{"butane", "", hosts, ""},
-		{"hoststoml", cfg, "-", ""},
-		{"certsd", cfg, "-", ""},
+		{"kubesecret", "", hosts},
+		{"mesos", "", hosts},
+		{"dcos-config", "", hosts},
+		{"marathon", "", hosts},
+		{"pki", cfg, "-"},
+		{"dockerconfig", "", hosts},
+		{"dockercfg", "", hosts},
+		{"butane", "", hosts},
+		{"hoststoml", cfg, "-"},
+		{"certsd", cfg, "-"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.to, func(t *testing.T) {
 			t.Parallel()
-			if tc.bug != "" {
-				t.Skip("BUG: " + tc.bug)
-			}
 			out := filepath.Join(t.TempDir(), "out")
 			r := src.runSecret(tc.stdin, "convert", "--to", tc.to, tc.in, "-o", out)
 			if r.code != ExitError || !strings.Contains(r.err, "no ") {
