@@ -85,6 +85,7 @@ func wrapOp(op string, err error) error {
 }
 
 type session struct {
+	online  bool // do not ask for a refresh token (one-off API tokens)
 	c       *Client
 	host    string
 	base    string // scheme://host

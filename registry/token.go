@@ -47,7 +47,9 @@ func (s *session) fetchToken(ctx context.Context, ch Challenge, res *LoginResult
 		form.Set("grant_type", "password")
 		form.Set("username", s.cred.Username)
 		form.Set("password", s.cred.Password)
-		form.Set("access_type", "offline")
+		if !s.online {
+			form.Set("access_type", "offline")
+		}
 	}
 	res.TokenMethod = "oauth2"
 	tr, err := s.postToken(ctx, realm, form)

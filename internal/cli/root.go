@@ -149,6 +149,9 @@ applies to an image and why.`,
 		newConvertCmd(sys, opts),
 		newLintCmd(sys, opts),
 		newCreateCmd(sys, opts),
+		newServeCmd(sys, opts),
+		newRobotCmd(sys, opts),
+		newUserCmd(sys, opts),
 	)
 	// Unknown sub-commands are usage errors too.
 	root.Args = func(c *cobra.Command, args []string) error {
