@@ -158,9 +158,9 @@ func New(cfg Config, db Database, issuer Issuer) (*Server, error) {
 		touched: map[string]time.Time{},
 	}
 	if cfg.JWKS != nil {
-		s.verify = bearerVerifier(cfg.Issuer, cfg.JWKS)
+		s.verify = bearerVerifier(cfg.Issuer, cfg.Service, cfg.JWKS)
 	}
-	s.authn = &authenticator{store: s.accounts, throttle: cfg.Throttle, cache: newVerifiedCache(cfg.PasswordCacheTTL)}
+	s.authn = &authenticator{store: s.accounts, throttle: cfg.Throttle, cache: newVerifiedCache(cfg.PasswordCacheTTL), now: cfg.Now}
 	s.routes()
 	return s, nil
 }

@@ -8,9 +8,10 @@ import (
 // Throttle slows down password guessing without slowing down clients that
 // know their secret. Only failures count. A client IP that keeps failing is
 // locked out for a growing period; so is an (account, IP) pair. An account
-// attacked from many IPs is locked too, except for IPs that have logged in
-// to it successfully before, so a CI job pulling 50 layers in parallel with
-// a valid robot never waits because someone else guesses at its name.
+// attacked from many IPs is locked too. Both the IP and the account locks
+// spare an (account, IP) pair that has logged in successfully before, so a
+// CI job pulling 50 layers in parallel with a valid robot never waits
+// because someone else (even behind the same NAT) guesses passwords.
 type Throttle struct {
 	Threshold int           // failures within Window before a lockout; default 10
 	Window    time.Duration // default 1 minute
@@ -69,9 +70,12 @@ func (t *Throttle) Allow(account, ip string, now time.Time) (bool, time.Duration
 			wait = max(wait, b.lockedUntil.Sub(now))
 		}
 	}
-	check(ipKey(ip))
 	check(pairKey(account, ip))
+	// A client that has logged in to this account from this IP before is
+	// not held back by others' failures: neither by a guesser behind the
+	// same NAT (the IP lock) nor by a distributed attack (the account lock).
 	if _, known := t.good[goodKey(account, ip)]; !known {
+		check(ipKey(ip))
 		check(accountKey(account))
 	}
 	return wait == 0, wait

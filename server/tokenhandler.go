@@ -119,17 +119,21 @@ func (s *Server) authenticate(ctx context.Context, req *tokenRequest, ip string,
 }
 
 func (s *Server) refreshAccount(ctx context.Context, tok, ip string, now time.Time) (Account, string, error) {
-	if ok, wait := s.authn.throttle.Allow("refresh", ip, now); !ok {
+	// Refresh tokens have 256 random bits: nobody guesses one, so failures
+	// are throttled per client IP only, never for everyone.
+	key := "refresh-token@" + ip
+	if ok, wait := s.authn.throttle.Allow(key, ip, now); !ok {
 		return Account{}, "throttled", &errThrottled{wait}
 	}
 	subject, created, expires, err := s.db.GetRefreshToken(ctx, refreshHash(tok))
 	if errors.Is(err, model.ErrNotFound) || err == nil && !now.Before(expires) {
-		s.authn.throttle.Fail("refresh", ip, now)
+		s.authn.throttle.Fail(key, ip, s.now())
 		return Account{}, "invalid-refresh-token", errBadCredentials
 	}
 	if err != nil {
 		return Account{}, "store-error", err
 	}
+	s.authn.throttle.Succeed(key, ip, now)
 	acct, err := s.loadAccount(ctx, subject)
 	if errors.Is(err, model.ErrNotFound) {
 		return Account{}, "refresh-account-gone", errBadCredentials
@@ -211,13 +215,17 @@ func auditName(acct Account, req *tokenRequest) string {
 	return "anonymous"
 }
 
-// clientIP is the connection's address, or the first X-Forwarded-For hop
-// when the server sits behind a trusted proxy.
+// clientIP is the connection's address, or, behind a trusted proxy, the
+// address that proxy appended to X-Forwarded-For: the LAST entry. Earlier
+// entries come from the client and can be forged to dodge throttling.
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if xffs := r.Header.Values("X-Forwarded-For"); len(xffs) > 0 {
+			xff := xffs[len(xffs)-1]
+			if i := strings.LastIndexByte(xff, ','); i >= 0 {
+				xff = xff[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(xff)); ip != nil {
 				return ip.String()
 			}
 		}

@@ -14,7 +14,7 @@ import (
 // API: signature by a published key, issuer, validity window, and the
 // regauth:api:* grant. It returns the token's subject ("user:NAME" form is
 // rebuilt from sub, which holds the account name).
-func bearerVerifier(issuer string, jwks func() []byte) func(string, time.Time) (string, error) {
+func bearerVerifier(issuer, audience string, jwks func() []byte) func(string, time.Time) (string, error) {
 	return func(tok string, now time.Time) (string, error) {
 		sig, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256})
 		if err != nil || len(sig.Signatures) != 1 {
@@ -34,6 +34,7 @@ func bearerVerifier(issuer string, jwks func() []byte) func(string, time.Time) (
 		}
 		var c struct {
 			Iss    string `json:"iss"`
+			Aud    string `json:"aud"`
 			Sub    string `json:"sub"`
 			Exp    int64  `json:"exp"`
 			Nbf    int64  `json:"nbf"`
@@ -47,7 +48,7 @@ func bearerVerifier(issuer string, jwks func() []byte) func(string, time.Time) (
 			return "", errors.New("malformed claims")
 		}
 		const leeway = 60
-		if c.Iss != issuer || now.Unix() > c.Exp+leeway || now.Unix() < c.Nbf-leeway {
+		if c.Iss != issuer || audience != "" && c.Aud != audience || now.Unix() > c.Exp+leeway || now.Unix() < c.Nbf-leeway {
 			return "", errors.New("token not valid now or not ours")
 		}
 		for _, a := range c.Access {

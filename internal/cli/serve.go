@@ -53,7 +53,7 @@ With --dev it also runs a real registry (distribution v3) wired to it, all on
 		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error { return runServe(c, sys, o) },
 	}
-	f := c.Flags()
+	f := c.PersistentFlags() // registry-config takes the same flags
 	f.StringVar(&o.listen, "listen", "127.0.0.1:5001", "address of the token server")
 	f.StringVar(&o.dataDir, "data-dir", "", "keys, SQLite database and dev registry storage (default ${XDG_DATA_HOME:-~/.local/share}/regauth)")
 	f.StringVar(&o.database, "database", "", "sqlite path or postgres://… DSN (default DATA-DIR/regauth.db)")
@@ -91,6 +91,10 @@ func (o *serveOptions) fill(sys *Sys) {
 	}
 	if o.registry == "" {
 		o.registry = o.service
+	}
+	if o.realm == "" && o.dev {
+		// One address for registry and token service (see devregistry.Auth).
+		o.realm = "http://" + o.registryListen + "/token"
 	}
 	if o.realm == "" {
 		scheme := "http"
@@ -142,10 +146,26 @@ distribution registry trust this server. Give it the same flags as serve.`,
 
 func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	ctx := c.Context()
-	o.fill(sys)
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usagef("give both --tls-cert and --tls-key", "serve: TLS needs a certificate and its key")
 	}
+	// Listen first, so that port 0 (tests, several dev servers) resolves
+	// before the realm and service names are derived from the addresses.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return withHint(fmt.Errorf("serve: %w", err), "another process uses "+o.listen+"; pick another with --listen")
+	}
+	defer ln.Close()
+	o.listen = ln.Addr().String()
+	var rln net.Listener
+	if o.dev {
+		if rln, err = net.Listen("tcp", o.registryListen); err != nil {
+			return withHint(fmt.Errorf("serve --dev: registry: %w", err), "another process uses "+o.registryListen+"; pick another with --registry-listen")
+		}
+		defer rln.Close()
+		o.registryListen = rln.Addr().String()
+	}
+	o.fill(sys)
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("serve: data directory: %w", err)
 	}
@@ -175,10 +195,6 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return withHint(fmt.Errorf("serve: %w", err), "another process uses "+o.listen+"; pick another with --listen")
-	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 2)
 	go func() {
@@ -190,13 +206,8 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	}()
 	var reg *devregistry.Registry
 	if o.dev {
-		rln, err := net.Listen("tcp", o.registryListen)
-		if err != nil {
-			_ = hs.Close()
-			return withHint(fmt.Errorf("serve --dev: registry: %w", err), "another process uses "+o.registryListen+"; pick another with --registry-listen")
-		}
 		reg, err = devregistry.Start(ctx, devregistry.Options{
-			Listener: rln, DataDir: o.dataDir, Realm: o.realm, Service: o.service, Issuer: o.issuer,
+			Listener: rln, DataDir: o.dataDir, Realm: o.realm, Service: o.service, Issuer: o.issuer, Auth: srv.Handler(),
 			RootCertBundle: filepath.Join(regDir, "rootcertbundle.pem"),
 		})
 		if err != nil {

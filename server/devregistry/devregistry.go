@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
@@ -30,6 +31,11 @@ type Options struct {
 	Service        string       // the registry's service name (tokens' audience)
 	Issuer         string       // tokens' issuer
 	RootCertBundle string       // PEM bundle of the token signing keys
+	// Auth, when set, serves the token server's paths (/token, /api/,
+	// /.well-known/) on the registry's own address. Clients such as
+	// go-containerregistry (crane) refuse a token realm on another
+	// loopback port, as an SSRF guard, so dev mode keeps them together.
+	Auth http.Handler
 }
 
 // Registry is a running registry.
@@ -60,9 +66,12 @@ func Start(ctx context.Context, opts Options) (*Registry, error) {
 	// distribution logs through logrus' standard logger; keep dev output to
 	// regauth's own lines.
 	logrus.SetOutput(io.Discard)
-	app := handlers.NewApp(ctx, cfg)
+	var h http.Handler = handlers.NewApp(ctx, cfg)
+	if opts.Auth != nil {
+		h = withAuth(h, opts.Auth)
+	}
 	r := &Registry{
-		srv:  &http.Server{Handler: app, ReadHeaderTimeout: 30 * time.Second},
+		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second},
 		done: make(chan error, 1),
 	}
 	go func() { r.done <- r.srv.Serve(opts.Listener) }()
@@ -76,4 +85,15 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("dev registry: %w", serr)
 	}
 	return err
+}
+
+func withAuth(registry, auth http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/token" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/.well-known/") {
+			auth.ServeHTTP(w, r)
+			return
+		}
+		registry.ServeHTTP(w, r)
+	})
 }
