@@ -113,8 +113,39 @@ func (c *permCache) invalidate() {
 	c.mu.Unlock()
 }
 
-// invalidate drops cached accounts and permissions after an admin change.
+// invalidate drops cached accounts and permissions after an admin change
+// here, and bumps the database's generation so other replicas do too.
 func (s *Server) invalidate() {
 	s.perms.invalidate()
 	s.accounts.invalidate()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.db.BumpGeneration(ctx); err != nil {
+		s.log.Warn("tell other replicas about a change", "err", err)
+	}
+}
+
+// checkGeneration drops the caches when another replica changed accounts
+// or permissions. At most one request a GenerationCheck pays the read.
+func (s *Server) checkGeneration(ctx context.Context, now time.Time) {
+	s.genMu.Lock()
+	if now.Sub(s.genChecked) < s.cfg.GenerationCheck {
+		s.genMu.Unlock()
+		return
+	}
+	s.genChecked = now
+	s.genMu.Unlock()
+	n, err := s.db.Generation(ctx)
+	if err != nil {
+		s.log.Warn("read generation", "err", err)
+		return
+	}
+	s.genMu.Lock()
+	changed := n != s.gen
+	s.gen = n
+	s.genMu.Unlock()
+	if changed {
+		s.perms.invalidate()
+		s.accounts.invalidate()
+	}
 }

@@ -56,6 +56,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "unknown service "+strconv.Quote(req.service))
 		return
 	}
+	s.checkGeneration(ctx, start)
 	acct, reason, err := s.authenticate(ctx, req, ip, start)
 	ev.Account = auditName(acct, req)
 	if err != nil {

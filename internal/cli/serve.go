@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ type serveOptions struct {
 	dev                               bool
 	registryListen, adminPasswordFile string
 	trustProxy                        bool
-	passwordHash                      string
+	passwordHash, logLevel            string
 }
 
 func newServeCmd(sys *Sys, g *globalOptions) *cobra.Command {
@@ -66,6 +67,7 @@ With --dev it also runs a real registry (distribution v3) wired to it, all on
 	f.StringVar(&o.alg, "signing-algorithm", token.ES256, "ES256, EdDSA or RS256 for new keys")
 	f.DurationVar(&o.tokenTTL, "token-ttl", 5*time.Minute, "lifetime of access tokens")
 	f.StringVar(&o.logFormat, "log-format", "json", "json or text")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug logs every granted token too (the audit table always has them)")
 	f.BoolVar(&o.dev, "dev", false, "also run a registry on --registry-listen wired to this server, for one machine")
 	f.StringVar(&o.registryListen, "registry-listen", "127.0.0.1:5000", "--dev: address of the registry")
 	f.StringVar(&o.adminPasswordFile, "admin-password-file", "", "first start: the initial admin password (default $REGAUTH_ADMIN_PASSWORD, else generated and printed once)")
@@ -169,7 +171,12 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("serve: data directory: %w", err)
 	}
-	log := newLogger(sys, o.logFormat)
+	log := newLogger(sys, o.logFormat, o.logLevel)
+	// A token server allocates a few hundred objects per request and holds
+	// little; trading memory for fewer collections is worth ~10% of CPU.
+	if sys.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	now := sys.Now()
 	ks, regDir, err := o.keys(now)
 	if err != nil {
@@ -231,6 +238,7 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 		_ = reg.Shutdown(sctx)
 	}
 	err = hs.Shutdown(sctx)
+	srv.FlushTouches()
 	_ = db.Flush(sctx)
 	log.Info("stopped")
 	return err
@@ -309,11 +317,16 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func newLogger(sys *Sys, format string) *slog.Logger {
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(sys.Err, nil))
+func newLogger(sys *Sys, format, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(sys.Err, nil))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(sys.Err, opts))
+	}
+	return slog.New(slog.NewJSONHandler(sys.Err, opts))
 }
 
 // redactDSN hides a PostgreSQL password for logs.

@@ -121,22 +121,37 @@ func (a *auditWriter) close() error {
 	return a.err
 }
 
+// auditGroupWait is how long the writer waits for more events to commit
+// together; it bounds how stale ListAudit can be without a Flush.
+const auditGroupWait = 5 * time.Millisecond
+
 func (a *auditWriter) run() {
 	defer close(a.done)
 	batch := make([]auditReq, 0, auditBatch)
 	for r := range a.ch {
 		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < auditBatch {
-			select {
-			case r, ok := <-a.ch:
-				if !ok {
-					break drain
+		// Group commit: after the first event, keep collecting for a few
+		// milliseconds (or until the batch is full) so that a busy server
+		// pays one commit and fsync per batch, not per token. A flush
+		// request is written at once.
+		if r.flush == nil {
+			timer := time.NewTimer(auditGroupWait)
+		collect:
+			for len(batch) < auditBatch {
+				select {
+				case r, ok := <-a.ch:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, r)
+					if r.flush != nil {
+						break collect
+					}
+				case <-timer.C:
+					break collect
 				}
-				batch = append(batch, r)
-			default:
-				break drain
 			}
+			timer.Stop()
 		}
 		a.write(batch)
 	}

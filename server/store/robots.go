@@ -181,3 +181,25 @@ func (db *DB) forgetTouch(name string) {
 	delete(db.touched, name)
 	db.touchMu.Unlock()
 }
+
+// TouchRobots records the use of several robots at t in one transaction:
+// the server batches last-used writes so a fleet of busy robots costs one
+// commit every few seconds, not one per robot.
+func (db *DB) TouchRobots(ctx context.Context, names []string, t time.Time) error {
+	if len(names) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, "UPDATE robots SET last_used = $2 WHERE name = $1 AND (last_used IS NULL OR last_used < $2)")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, n := range names {
+			if _, err := stmt.ExecContext(ctx, n, nanos(t)); err != nil {
+				return fmt.Errorf("touch robot %q: %w", n, err)
+			}
+		}
+		return nil
+	})
+}
