@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/regauth/regauth/credential"
@@ -27,18 +26,13 @@ func (l *Loaded) Flatten(ctx context.Context, keepHelpers bool) (entries []crede
 			continue // placeholder with nothing behind it
 		}
 		if e.Helper != "" && !keepHelpers {
-			url := e.Source.Key
-			if e.Source.Via == "credHelpers" {
-				url = serverURL(e.Pattern.Host)
-			}
-			c := l.store.client(e.Helper, configKey(e.Source.Via, e.Source.Key))
-			cred, err := c.Get(ctx, url)
-			if errors.Is(err, helper.ErrNotFound) {
-				skipped = append(skipped, fmt.Sprintf("%s holds nothing for %s", c.Program(), url))
-				continue
-			}
+			cred, found, note, err := l.fromHelper(ctx, e)
 			if err != nil {
 				return nil, nil, err
+			}
+			if !found {
+				skipped = append(skipped, note)
+				continue
 			}
 			e.Credential = cred
 		}

@@ -37,21 +37,16 @@ func (l *Loaded) Resolve(ctx context.Context, t credential.Target) (Resolution, 
 			res.Entry = e
 			return res, nil
 		}
-		c := l.store.client(e.Helper, configKey(e.Source.Via, e.Source.Key))
-		url := e.Source.Key
-		if e.Source.Via == "credHelpers" {
-			url = serverURL(t.Host)
+		cred, found, note, err := l.fromHelper(ctx, e)
+		if err != nil {
+			return res, err
 		}
-		cred, err := c.Get(ctx, url)
-		if errors.Is(err, helper.ErrNotFound) {
-			res.Skipped = append(res.Skipped, fmt.Sprintf("%s holds nothing for %s", c.Program(), url))
+		if !found {
+			res.Skipped = append(res.Skipped, note)
 			if !e.Credential.IsEmpty() {
 				res.Skipped = append(res.Skipped, fmt.Sprintf("the inline secret under key %q in %s is ignored: docker asks only the credsStore %q when one is set", e.Source.Key, e.Source.File, e.Helper))
 			}
 			continue
-		}
-		if err != nil {
-			return res, err
 		}
 		e.Credential = cred
 		res.Entry = e
@@ -160,4 +155,21 @@ func (l *Loaded) List(ctx context.Context) []Row {
 		}
 	}
 	return rows
+}
+
+// fromHelper asks the entry's helper for its secret under the server URL
+// docker would use: the key itself for auths placeholders, the host for
+// credHelpers. A helper holding nothing is not an error: found is false
+// and note says so.
+func (l *Loaded) fromHelper(ctx context.Context, e credential.Entry) (cred credential.Credential, found bool, note string, err error) {
+	c := l.store.client(e.Helper, configKey(e.Source.Via, e.Source.Key))
+	url := e.Source.Key
+	if e.Source.Via == "credHelpers" {
+		url = serverURL(e.Pattern.Host)
+	}
+	cred, err = c.Get(ctx, url)
+	if errors.Is(err, helper.ErrNotFound) {
+		return cred, false, fmt.Sprintf("%s holds nothing for %s", c.Program(), url), nil
+	}
+	return cred, err == nil, "", err
 }
