@@ -34,6 +34,8 @@ type serveOptions struct {
 	registryListen, adminPasswordFile string
 	trustProxy                        bool
 	passwordHash, logLevel            string
+	x5c, noOwnNamespace               bool
+	anonymousPull                     []string
 }
 
 func newServeCmd(sys *Sys, g *globalOptions) *cobra.Command {
@@ -73,6 +75,9 @@ With --dev it also runs a real registry (distribution v3) wired to it, all on
 	f.StringVar(&o.adminPasswordFile, "admin-password-file", "", "first start: the initial admin password (default $REGAUTH_ADMIN_PASSWORD, else generated and printed once)")
 	f.BoolVar(&o.trustProxy, "trust-proxy-headers", false, "take client IPs from X-Forwarded-For (behind a load balancer)")
 	f.StringVar(&o.passwordHash, "password-hash", server.HashBcrypt, "bcrypt or argon2id for new passwords")
+	f.BoolVar(&o.x5c, "x5c", false, "embed the signing certificate in tokens (for registries trusting a rootcertbundle; a jwks-only registry rejects them)")
+	f.BoolVar(&o.noOwnNamespace, "no-own-namespace", false, "do not give users admin rights on repositories under their own name")
+	f.StringArrayVar(&o.anonymousPull, "anonymous-pull", nil, "repository pattern anyone may pull without logging in, e.g. 'public/**' (repeatable)")
 	c.AddCommand(newRegistryConfigCmd(sys, o))
 	return c
 }
@@ -191,16 +196,18 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	issuer, err := token.NewIssuer(token.IssuerOptions{Issuer: o.issuer, Keys: ks, TTL: o.tokenTTL})
+	issuer, err := token.NewIssuer(token.IssuerOptions{Issuer: o.issuer, Keys: ks, TTL: o.tokenTTL, X5C: o.x5c})
 	if err != nil {
 		return err
 	}
+	own := !o.noOwnNamespace
 	srv, err := server.New(server.Config{
 		Issuer: o.issuer, Service: o.service, Registry: o.registry, TrustProxyHeaders: o.trustProxy,
 		PasswordHash: o.passwordHash, JWKS: ks.JWKS, Logger: log, Keys: ks, RegistryFilesDir: regDir,
+		OwnNamespace: &own, AnonymousPull: o.anonymousPull,
 	}, db, issuer)
 	if err != nil {
-		return err
+		return &usageError{err: err, hint: "check --anonymous-pull patterns: exact names, 'ns/*', 'ns/**' or '**'"}
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 2)
