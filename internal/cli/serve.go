@@ -35,6 +35,7 @@ type serveOptions struct {
 	trustProxy                        bool
 	passwordHash, logLevel            string
 	x5c, noOwnNamespace               bool
+	auditRetention                    time.Duration
 	anonymousPull                     []string
 }
 
@@ -75,6 +76,7 @@ With --dev it also runs a real registry (distribution v3) wired to it, all on
 	f.StringVar(&o.adminPasswordFile, "admin-password-file", "", "first start: the initial admin password (default $REGAUTH_ADMIN_PASSWORD, else generated and printed once)")
 	f.BoolVar(&o.trustProxy, "trust-proxy-headers", false, "take client IPs from X-Forwarded-For (behind a load balancer)")
 	f.StringVar(&o.passwordHash, "password-hash", server.HashBcrypt, "bcrypt or argon2id for new passwords")
+	f.DurationVar(&o.auditRetention, "audit-retention", 90*24*time.Hour, "delete audit events older than this (checked hourly; 0 keeps everything)")
 	f.BoolVar(&o.x5c, "x5c", false, "embed the signing certificate in tokens (for registries trusting a rootcertbundle; a jwks-only registry rejects them)")
 	f.BoolVar(&o.noOwnNamespace, "no-own-namespace", false, "do not give users admin rights on repositories under their own name")
 	f.StringArrayVar(&o.anonymousPull, "anonymous-pull", nil, "repository pattern anyone may pull without logging in, e.g. 'public/**' (repeatable)")
@@ -229,6 +231,9 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 			return err
 		}
 	}
+	hctx, stopHousekeeping := context.WithCancel(ctx)
+	defer stopHousekeeping() // before the deferred db.Close
+	go o.housekeeping(hctx, db, log, sys.Now)
 	log.Info("serving", "listen", ln.Addr().String(), "realm", o.realm, "service", o.service, "database", redactDSN(o.database), "dev", o.dev)
 	o.printNextSteps(sys, adminPassword, created)
 	select {
@@ -249,6 +254,33 @@ func runServe(c *cobra.Command, sys *Sys, o *serveOptions) error {
 	_ = db.Flush(sctx)
 	log.Info("stopped")
 	return err
+}
+
+// housekeeping prunes expired refresh tokens and old audit events hourly,
+// so the database does not grow with every token ever issued.
+func (o *serveOptions) housekeeping(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		t := now()
+		if n, err := db.PruneRefreshTokens(ctx, t); err != nil && ctx.Err() == nil {
+			log.Warn("prune refresh tokens", "err", err)
+		} else if n > 0 {
+			log.Info("pruned expired refresh tokens", "count", n)
+		}
+		if o.auditRetention > 0 {
+			if n, err := db.PruneAudit(ctx, t.Add(-o.auditRetention)); err != nil && ctx.Err() == nil {
+				log.Warn("prune audit", "err", err)
+			} else if n > 0 {
+				log.Info("pruned old audit events", "count", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // bootstrap creates the first administrator on a fresh database.
