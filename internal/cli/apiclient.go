@@ -131,3 +131,12 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	}
 	return nil
 }
+
+// call connects to the admin API and makes one request.
+func (a *apiFlags) call(c *cobra.Command, sys *Sys, g *globalOptions, method, path string, in, out any) error {
+	cl, err := a.connect(c, sys, g)
+	if err != nil {
+		return err
+	}
+	return cl.do(c.Context(), method, path, in, out)
+}

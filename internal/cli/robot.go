@@ -261,11 +261,7 @@ func robotToggleCmd(sys *Sys, g *globalOptions, api *apiFlags, verb string, disa
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a robot",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
-			if err := cl.do(c.Context(), "PATCH", "/api/v1/robots/"+url.PathEscape(a[0]), map[string]any{"disabled": disabled}, nil); err != nil {
+			if err := api.call(c, sys, g, "PATCH", "/api/v1/robots/"+url.PathEscape(a[0]), map[string]any{"disabled": disabled}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(sys.Out, "robot %s %sd\n", a[0], verb)
@@ -280,11 +276,7 @@ func robotDeleteCmd(sys *Sys, g *globalOptions, api *apiFlags) *cobra.Command {
 		Short: "Delete a robot and its permissions",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
-			if err := cl.do(c.Context(), "DELETE", "/api/v1/robots/"+url.PathEscape(a[0]), nil, nil); err != nil {
+			if err := api.call(c, sys, g, "DELETE", "/api/v1/robots/"+url.PathEscape(a[0]), nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(sys.Out, "robot %s deleted\n", a[0])

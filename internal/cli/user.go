@@ -102,11 +102,7 @@ func newUserCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
-			if err := cl.do(c.Context(), "PATCH", "/api/v1/users/"+url.PathEscape(a[0]), map[string]any{"password": pw}, nil); err != nil {
+			if err := api.call(c, sys, g, "PATCH", "/api/v1/users/"+url.PathEscape(a[0]), map[string]any{"password": pw}, nil); err != nil {
 				return err
 			}
 			fmt.Fprintf(sys.Out, "password of %s changed\n", a[0])
