@@ -379,7 +379,7 @@ func TestE2ELintBrokenInputs(t *testing.T) {
 		}, nil, "rkt-duplicate-domain"},
 		{"mesos config at top level", func(t *testing.T) string {
 			p := filepath.Join(t.TempDir(), "docker.tar.gz")
-			writeConfig(t, p, tarball(t, "config.json", flatConfig(t, src)))
+			writeConfig(t, p, mesosTarball(t, "config.json", flatConfig(t, src)))
 			return p
 		}, nil, "mesos-config-path"},
 		{"dcos credentials empty", file(""), []string{"-f", "dcos-credentials"}, "dcos-credentials-empty"},
@@ -489,7 +489,7 @@ func file(content string) func(t *testing.T) string {
 	}
 }
 
-func tarball(t *testing.T, name, content string) string {
+func mesosTarball(t *testing.T, name, content string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)

@@ -152,6 +152,7 @@ applies to an image and why.`,
 		newServeCmd(sys, opts),
 		newRobotCmd(sys, opts),
 		newUserCmd(sys, opts),
+		newPushCmd(sys, opts),
 	)
 	// Unknown sub-commands are usage errors too.
 	root.Args = func(c *cobra.Command, args []string) error {
