@@ -3,6 +3,7 @@ package credential
 import (
 	"slices"
 	"sort"
+	"sync"
 )
 
 // Source records where an entry came from, so `list`, `get --explain` and
@@ -29,11 +30,14 @@ type Entry struct {
 
 // Set is an ordered collection of entries. Order is precedence: when two
 // entries are equally specific, the earlier one wins (earlier source files
-// are added first). The zero value is ready to use.
+// are added first). The zero value is ready to use. Lookups may run
+// concurrently; changes (Add, Put, Remove, Grow) must not overlap anything.
 type Set struct {
 	entries []Entry
-	byHost  map[string][]int // exact host -> indexes; built lazily
-	globs   []int
+
+	mu     sync.Mutex       // guards the lazily built index below
+	byHost map[string][]int // exact host -> indexes
+	globs  []int
 }
 
 // NewSet returns a Set holding entries in order.
@@ -49,7 +53,7 @@ func NewSet(entries ...Entry) *Set {
 // precedence (lower-precedence duplicates stay visible to Explain).
 func (s *Set) Add(e Entry) {
 	s.entries = append(s.entries, e)
-	s.byHost = nil
+	s.changed()
 }
 
 // Grow makes room for n more entries.
@@ -73,7 +77,7 @@ func (s *Set) Remove(p Pattern) bool {
 	removed := len(kept) != len(s.entries)
 	clear(s.entries[len(kept):])
 	s.entries = kept
-	s.byHost = nil
+	s.changed()
 	return removed
 }
 
@@ -83,32 +87,45 @@ func (s *Set) Entries() []Entry { return append([]Entry(nil), s.entries...) }
 // Len is the number of entries.
 func (s *Set) Len() int { return len(s.entries) }
 
-func (s *Set) index() {
+// index returns the host index, building it on first use after a change.
+// The returned map and slice are never modified afterwards.
+func (s *Set) index() (map[string][]int, []int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.byHost != nil {
-		return
+		return s.byHost, s.globs
 	}
-	s.byHost = make(map[string][]int, len(s.entries))
-	s.globs = s.globs[:0]
+	byHost := make(map[string][]int, len(s.entries))
+	var globs []int
 	for i, e := range s.entries {
 		if e.Pattern.IsGlob() {
-			s.globs = append(s.globs, i)
+			globs = append(globs, i)
 		} else {
-			s.byHost[e.Pattern.Host] = append(s.byHost[e.Pattern.Host], i)
+			byHost[e.Pattern.Host] = append(byHost[e.Pattern.Host], i)
 		}
 	}
+	s.byHost, s.globs = byHost, globs
+	return byHost, globs
+}
+
+// changed drops the index after a change.
+func (s *Set) changed() {
+	s.mu.Lock()
+	s.byHost, s.globs = nil, nil
+	s.mu.Unlock()
 }
 
 // LookupAll returns every entry that applies to t, most specific first.
 // Callers that can retry (kubelet does) try them in order.
 func (s *Set) LookupAll(t Target) []Entry {
-	s.index()
+	byHost, globs := s.index()
 	var idx []int
-	for _, i := range s.byHost[t.Host] {
+	for _, i := range byHost[t.Host] {
 		if ok, _ := Match(s.entries[i].Pattern, t); ok {
 			idx = append(idx, i)
 		}
 	}
-	for _, i := range s.globs {
+	for _, i := range globs {
 		if ok, _ := Match(s.entries[i].Pattern, t); ok {
 			idx = append(idx, i)
 		}
