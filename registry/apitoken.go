@@ -34,6 +34,18 @@ func (c *Client) Token(ctx context.Context, host string, cred credential.Credent
 	if err != nil {
 		return "", nil, err
 	}
+	if cred.IsEmpty() {
+		// Anonymous: the plain GET flow without credentials, as runtimes do.
+		tr, err := s.getToken(ctx, realm, ch.Params["service"], ch.Params["scope"])
+		if err != nil {
+			return "", nil, wrapOp("token from "+host, err)
+		}
+		tok := tr.AccessToken
+		if tok == "" {
+			tok = tr.Token
+		}
+		return tok, realm, nil
+	}
 	tok, err := s.fetchToken(ctx, ch, &LoginResult{})
 	if err != nil {
 		return "", nil, wrapOp("token from "+host, err)

@@ -121,15 +121,22 @@ func (s *session) getToken(ctx context.Context, realm *url.URL, service, scope s
 	if scope != "" {
 		q.Set("scope", scope)
 	}
-	q.Set("offline_token", "true")
 	q.Set("client_id", ClientID)
-	q.Set("account", s.cred.Username)
+	anonymous := s.cred.Username == "" && s.cred.Password == ""
+	if !anonymous {
+		if !s.online {
+			q.Set("offline_token", "true")
+		}
+		q.Set("account", s.cred.Username)
+	}
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(s.cred.Username, s.cred.Password)
+	if !anonymous {
+		req.SetBasicAuth(s.cred.Username, s.cred.Password)
+	}
 	return s.tokenRequest(req, realm)
 }
 

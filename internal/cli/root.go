@@ -153,6 +153,7 @@ applies to an image and why.`,
 		newRobotCmd(sys, opts),
 		newUserCmd(sys, opts),
 		newPushCmd(sys, opts),
+		newCheckCmd(sys, opts),
 	)
 	// Unknown sub-commands are usage errors too.
 	root.Args = func(c *cobra.Command, args []string) error {
