@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -70,6 +71,9 @@ type Options struct {
 	Now         func() time.Time
 	// DialTimeout bounds the DNS and TCP steps; default 5 s.
 	DialTimeout time.Duration
+	// Proxy is the proxy function requests use (http.ProxyFromEnvironment
+	// for the real process); the report says which proxy applies.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // Run diagnoses a pull (or push) of image.
@@ -165,7 +169,16 @@ func (d *run) network(ctx context.Context, host string) Step {
 			Hint: "check that the registry runs and listens on that port, and firewalls between here and there"})
 	}
 	conn.Close()
-	return d.add(Step{Name: "network", Status: OK, Detail: fmt.Sprintf("%s resolves to %s; TCP port %s accepts connections", h, strings.Join(addrs, ", "), port)})
+	s := Step{Name: "network", Status: OK, Detail: fmt.Sprintf("%s resolves to %s; TCP port %s accepts connections", h, strings.Join(addrs, ", "), port)}
+	if d.o.Proxy != nil {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+host+"/v2/", nil)
+		if u, err := d.o.Proxy(req); err == nil && u != nil {
+			u.User = nil // never print proxy credentials
+			s.Facts = map[string]string{"proxy": u.String()}
+			s.Detail += "; requests go through the proxy " + u.String() + " (HTTPS_PROXY; NO_PROXY exempts hosts)"
+		}
+	}
+	return d.add(s)
 }
 
 // credential says which stored credential applies and which near misses

@@ -52,7 +52,7 @@ failure, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			rep := diagnose.Run(c.Context(), a[0], diagnose.Options{Client: cl, Credentials: creds, Push: push, Now: sys.Now})
+			rep := diagnose.Run(c.Context(), a[0], diagnose.Options{Client: cl, Credentials: creds, Push: push, Now: sys.Now, Proxy: sys.Transport.Proxy})
 			if out.json() {
 				if err := writeJSON(sys.Out, rep); err != nil {
 					return err

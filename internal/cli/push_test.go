@@ -79,3 +79,26 @@ func TestPushArchives(t *testing.T) {
 	e.run("", "push", filepath.Join(dir, "missing.tar"), ref).mustFail(t, ExitError, "no such file")
 	e.run("", "push", saved, "Not A Ref").mustFail(t, ExitUsage)
 }
+
+// The seed's flow end to end: push a tarball, then check the pushed ref.
+func TestPushThenCheck(t *testing.T) {
+	t.Parallel()
+	reg := testregistry.New(t, testregistry.Options{Auth: testregistry.AuthToken, Users: users})
+	e := newEnv(t)
+	e.run(pw, "login", reg.Host, "-u", "alice", "--password-stdin", "--insecure").mustSucceed(t)
+	img, _ := random.Image(512, 1)
+	tag, _ := name.NewTag("app:v1")
+	saved := filepath.Join(t.TempDir(), "app.tar")
+	if err := tarball.WriteToFile(saved, tag, img); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.TrimSpace(e.run("", "push", saved, reg.Host+"/team/app:v1", "--insecure", "-q").mustSucceed(t).out)
+	rep := runCheck(t, e, ExitOK, reg.Host+"/team/app:v1", "--insecure", "--push")
+	want, _ := img.Digest()
+	for _, s := range rep.Steps {
+		if s.Name == "manifest" && s.Facts["docker-content-digest"] != want.String() {
+			t.Fatalf("check sees %s, pushed %s (%s)", s.Facts["docker-content-digest"], want, out)
+		}
+	}
+	runCheck(t, e, ExitOK, out, "--insecure") // by digest
+}
