@@ -6,6 +6,7 @@ package diagnose
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -90,8 +91,9 @@ func Run(ctx context.Context, image string, o Options) *Report {
 }
 
 type run struct {
-	o Options
-	r *Report
+	o         Options
+	r         *Report
+	presented *x509.Certificate // the top of the registry's chain, for hints
 }
 
 func (d *run) add(s Step) Step {
@@ -119,15 +121,19 @@ func (d *run) steps(ctx context.Context, image string) {
 		Facts:  map[string]string{"registry": host, "repository": repo, "reference": ref.Identifier()}})
 
 	if s := d.network(ctx, host); s.Status == Failed {
-		d.skip("registry", "credential", "token", "manifest")
+		d.skip("tls", "registry", "credential", "token", "manifest")
 		return
 	}
+	d.tlsStep(ctx, host)
 	ping, err := d.o.Client.Ping(ctx, host)
 	if err != nil {
 		s := Step{Name: "registry", Status: Failed, Detail: err.Error()}
 		var h interface{ Hint() string }
 		if errors.As(err, &h) {
 			s.Hint = h.Hint()
+		}
+		if isUnknownCA(err) && d.presented != nil {
+			s.Hint += "\n" + caFiles(host, d.presented)
 		}
 		d.add(s)
 		d.skip("credential", "token", "manifest")
@@ -248,6 +254,10 @@ func (d *run) token(ctx context.Context, host, repo string, cred credential.Cred
 		if errors.Is(err, registry.ErrUnauthorized) {
 			d.r.AuthFailure = true
 			s.Hint = "the token service refused the credential: log in again (regauth login " + host + ")"
+		}
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			s.Detail = "the token service did not answer in time: " + err.Error()
+			s.Hint = "the registry answers but its token service (the realm in its challenge) is slow or unreachable from here; check that service and the network path to it"
 		}
 		d.add(s)
 		return "", false

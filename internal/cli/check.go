@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ func newCheckCmd(sys *Sys, g *globalOptions) *cobra.Command {
 	var out outputFlag
 	var tls tlsFlags
 	var ff formatFlags
+	var timeout time.Duration
 	c := &cobra.Command{
 		Use:   "check IMAGE [--push] [--secret FILE]",
 		Short: "Explain why a pull (or push) of an image works or fails",
@@ -52,7 +54,9 @@ failure, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			rep := diagnose.Run(c.Context(), a[0], diagnose.Options{Client: cl, Credentials: creds, Push: push, Now: sys.Now, Proxy: sys.Transport.Proxy})
+			ctx, cancel := context.WithTimeout(c.Context(), timeout)
+			defer cancel()
+			rep := diagnose.Run(ctx, a[0], diagnose.Options{Client: cl, Credentials: creds, Push: push, Now: sys.Now, Proxy: sys.Transport.Proxy})
 			if out.json() {
 				if err := writeJSON(sys.Out, rep); err != nil {
 					return err
@@ -70,6 +74,7 @@ failure, 1 otherwise.`,
 		},
 	}
 	c.Flags().BoolVar(&push, "push", false, "check push access too (pull,push)")
+	c.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up on the whole check after this long")
 	c.Flags().StringVar(&secret, "secret", "", "use only the credentials in this file (Kubernetes Secret or any importable format)")
 	addTLSFlags(c, &tls)
 	out.add(c)

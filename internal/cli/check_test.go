@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,9 +102,22 @@ func TestCheckDiagnosesFaults(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		rep := runCheck(t, e, ExitError, img)
-		if st, _, hint := rep.step(t, "registry"); st != "failed" || !strings.Contains(hint, "certs.d/"+reg.Host+"/ca.crt") {
-			t.Fatalf("registry step: %s %s", st, hint)
+		st, _, hint := rep.step(t, "registry")
+		if st != "failed" || !strings.Contains(hint, "certs.d/"+reg.Host+"/ca.crt") ||
+			!strings.Contains(hint, `server = "https://`+reg.Host+`"`) || !strings.Contains(hint, `ca = "/etc/containerd/certs.d/`) {
+			t.Fatalf("registry step: %s\n%s", st, hint)
 		}
+		if st, detail, hint := rep.step(t, "tls"); st != "warning" || !strings.Contains(detail, "127.0.0.1") || !strings.Contains(hint, "expires in less than two weeks") {
+			t.Fatalf("tls step: %s %s", st, detail)
+		}
+		// The fix it names works: the CA in certs.d.
+		dir := filepath.Join(e.etc, "docker", "certs.d", reg.Host)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		reg.WriteCA(t, dir)
+		e.run(pw, "login", reg.Host, "-u", "alice", "--password-stdin").mustSucceed(t)
+		runCheck(t, e, ExitOK, img)
 	})
 	t.Run("credential under a key runtimes do not match", func(t *testing.T) {
 		t.Parallel()
@@ -177,4 +192,15 @@ func TestCheckRateLimited(t *testing.T) {
 		}
 	}
 	t.Fatal("no manifest step")
+}
+
+func TestCheckTokenServerTimesOut(t *testing.T) {
+	t.Parallel()
+	slow := testregistry.New(t, testregistry.Options{Auth: testregistry.AuthToken, Users: users, TokenDelay: time.Hour})
+	e := newEnv(t)
+	e.run(pw, "login", slow.Host, "-u", "alice", "--password-stdin", "--insecure", "--skip-verify").mustSucceed(t)
+	rep := runCheck(t, e, ExitError, slow.Host+"/app:v1", "--insecure", "--timeout", "2s")
+	if st, detail, hint := rep.step(t, "token"); st != "failed" || !strings.Contains(detail, "did not answer in time") || !strings.Contains(hint, "realm") {
+		t.Fatalf("token step: %s %s %s", st, detail, hint)
+	}
 }
