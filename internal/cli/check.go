@@ -62,7 +62,7 @@ failure, 1 otherwise.`,
 					return err
 				}
 			} else {
-				printReport(sys.Out, rep)
+				printReport(sys.Out, rep, sys.StdoutTTY)
 			}
 			switch {
 			case rep.AuthFailure:
@@ -109,8 +109,13 @@ func checkCredentials(c *cobra.Command, sys *Sys, g *globalOptions, ff *formatFl
 	}, nil
 }
 
-func printReport(w io.Writer, r *diagnose.Report) {
+// printReport writes the readable report; on a terminal (and without
+// NO_COLOR) the status marks are coloured.
+func printReport(w io.Writer, r *diagnose.Report, color bool) {
 	marks := map[diagnose.Status]string{diagnose.OK: "ok  ", diagnose.Warning: "warn", diagnose.Failed: "FAIL", diagnose.Skipped: "skip"}
+	if color {
+		marks = map[diagnose.Status]string{diagnose.OK: "\033[32mok  \033[0m", diagnose.Warning: "\033[33mwarn\033[0m", diagnose.Failed: "\033[31mFAIL\033[0m", diagnose.Skipped: "\033[2mskip\033[0m"}
+	}
 	fmt.Fprintf(w, "check %s\n", r.Image)
 	for _, s := range r.Steps {
 		fmt.Fprintf(w, "  [%s] %-10s %s\n", marks[s.Status], s.Name, s.Detail)

@@ -29,6 +29,7 @@ type Sys struct {
 	// StdinTTY reports whether In is an interactive terminal, and
 	// ReadPassword reads a line from it without echo.
 	StdinTTY     bool
+	StdoutTTY    bool
 	StderrTTY    bool
 	ReadPassword func() ([]byte, error)
 
@@ -51,6 +52,7 @@ func System() *Sys {
 		EtcDir:       "/etc",
 		Now:          time.Now,
 		StdinTTY:     term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutTTY:    term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "",
 		StderrTTY:    term.IsTerminal(int(os.Stderr.Fd())),
 		ReadPassword: func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) },
 		Transport:    http.DefaultTransport.(*http.Transport).Clone(),
