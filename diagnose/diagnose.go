@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/regauth/regauth/credential"
+	"github.com/regauth/regauth/provider"
 	"github.com/regauth/regauth/registry"
 )
 
@@ -216,6 +217,11 @@ func (d *run) credential(ctx context.Context, ref name.Reference) credential.Cre
 	}
 	s := Step{Name: "credential", Status: OK,
 		Detail: fmt.Sprintf("%s credential for %s (user %q) from %s key %q", e.Credential.Kind(), e.Pattern, e.Credential.Username, e.Source.File, e.Source.Key)}
+	if info, ok := provider.Recognize(t.Host); ok {
+		if problems := info.CheckUsername(e.Credential.Username, e.Credential.Password); len(problems) > 0 {
+			s.Status, s.Hint = Warning, info.Title+": "+strings.Join(problems, "; ")
+		}
+	}
 	if e.Helper != "" {
 		s.Detail += " via docker-credential-" + e.Helper
 	}
@@ -254,6 +260,11 @@ func (d *run) token(ctx context.Context, host, repo string, cred credential.Cred
 		if errors.Is(err, registry.ErrUnauthorized) {
 			d.r.AuthFailure = true
 			s.Hint = "the token service refused the credential: log in again (regauth login " + host + ")"
+			if info, ok := provider.Recognize(host); ok {
+				if problems := info.CheckUsername(cred.Username, cred.Password); len(problems) > 0 {
+					s.Hint += "; " + info.Title + ": " + strings.Join(problems, "; ")
+				}
+			}
 		}
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 			s.Detail = "the token service did not answer in time: " + err.Error()

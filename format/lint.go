@@ -9,6 +9,7 @@ import (
 
 	"github.com/regauth/regauth/credential"
 	"github.com/regauth/regauth/dockerconfig"
+	"github.com/regauth/regauth/provider"
 )
 
 // Severity of a lint finding: errors make `regauth lint` exit 1.
@@ -136,11 +137,21 @@ func LintDockerConfigJSON(file, field string, data []byte, legacy bool) []Findin
 			add(SevError, "not-docker-config", key(k, ""), "entry is not an object of strings", "each registry maps to {\"auth\": \"base64(user:password)\"}")
 			continue
 		}
+		user, pass := e.Username, e.Password
 		if e.Auth != "" {
 			out = append(out, lintAuth(e.Auth, func(sev Severity, rule, msg, hint string) {
 				add(sev, rule, key(k, "auth"), msg, hint)
 			})...)
-		} else if e.Username == "" && e.Password == "" && e.IdentityToken == "" && e.RegistryToken == "" && !helpers {
+			user, pass, _ = dockerconfig.DecodeAuth(e.Auth)
+		}
+		if p, err := credential.ParsePattern(k); err == nil && user != "" {
+			if info, ok := provider.Recognize(p.Host); ok {
+				for _, problem := range info.CheckUsername(user, pass) {
+					add(SevWarning, "provider-credential", key(k, ""), info.Title+": "+problem, "")
+				}
+			}
+		}
+		if e.Auth == "" && e.Username == "" && e.Password == "" && e.IdentityToken == "" && e.RegistryToken == "" && !helpers {
 			add(SevWarning, "empty-entry", key(k, ""), "entry holds no credential", "remove it, or log in again: an empty entry means anonymous access")
 		}
 		if helpers && (e.Auth != "" || e.Password != "" || e.IdentityToken != "") {

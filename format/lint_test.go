@@ -34,6 +34,7 @@ func TestLintDockerConfigRules(t *testing.T) {
 		{"invalid key", `{"auths":{"bad key":{"auth":"YTpi"}}}`, false, "invalid-key", SevError, `auths["bad key"]`, "host[:port]"},
 		{"plaintext beside helper", `{"auths":{"q.io":{"auth":"YTpi"}},"credsStore":"osxkeychain"}`, false, "plaintext-with-helper", SevWarning, "auths", "--store helper"},
 		{"empty entry", `{"auths":{"q.io":{}}}`, false, "empty-entry", SevWarning, `auths["q.io"]`, "anonymous"},
+		{"ecr username", `{"auths":{"123456789012.dkr.ecr.us-east-1.amazonaws.com":{"auth":"YWRtaW46cHc="}}}`, false, "provider-credential", SevWarning, `auths["123456789012.dkr.ecr.us-east-1.amazonaws.com"]`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
