@@ -88,12 +88,8 @@ func robotCreateCmd(sys *Sys, g *globalOptions, api *apiFlags) *cobra.Command {
 				}
 				in["expires_at"] = t.Format(time.RFC3339)
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var r robot
-			if err := cl.do(c.Context(), "POST", "/api/v1/robots", in, &r); err != nil {
+			if err := api.call(c, sys, g, "POST", "/api/v1/robots", in, &r); err != nil {
 				return err
 			}
 			return showSecret(c, sys, api, r, formatName, out)
@@ -156,12 +152,8 @@ func robotListCmd(sys *Sys, g *globalOptions, api *apiFlags) *cobra.Command {
 			if err := out.check(); err != nil {
 				return err
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var rs []robot
-			if err := cl.do(c.Context(), "GET", "/api/v1/robots?namespace="+url.QueryEscape(ns), nil, &rs); err != nil {
+			if err := api.call(c, sys, g, "GET", "/api/v1/robots?namespace="+url.QueryEscape(ns), nil, &rs); err != nil {
 				return err
 			}
 			if out.json() {
@@ -207,12 +199,8 @@ func robotShowCmd(sys *Sys, g *globalOptions, api *apiFlags) *cobra.Command {
 			if err := out.check(); err != nil {
 				return err
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var r robot
-			if err := cl.do(c.Context(), "GET", "/api/v1/robots/"+url.PathEscape(a[0]), nil, &r); err != nil {
+			if err := api.call(c, sys, g, "GET", "/api/v1/robots/"+url.PathEscape(a[0]), nil, &r); err != nil {
 				return err
 			}
 			if out.json() {
@@ -238,12 +226,8 @@ func robotRegenerateCmd(sys *Sys, g *globalOptions, api *apiFlags) *cobra.Comman
 		Short: "Replace a robot's secret; the old one stops working at once",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var r robot
-			if err := cl.do(c.Context(), "POST", "/api/v1/robots/"+url.PathEscape(a[0])+"/regenerate", nil, &r); err != nil {
+			if err := api.call(c, sys, g, "POST", "/api/v1/robots/"+url.PathEscape(a[0])+"/regenerate", nil, &r); err != nil {
 				return err
 			}
 			return showSecret(c, sys, api, r, formatName, out)

@@ -46,12 +46,8 @@ func newUserCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var u apiUser
-			if err := cl.do(c.Context(), "POST", "/api/v1/users", map[string]any{"name": a[0], "password": pw, "admin": admin}, &u); err != nil {
+			if err := api.call(c, sys, g, "POST", "/api/v1/users", map[string]any{"name": a[0], "password": pw, "admin": admin}, &u); err != nil {
 				return err
 			}
 			fmt.Fprintf(sys.Out, "user %s created\n", u.Name)
@@ -69,12 +65,8 @@ func newUserCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			if err := out.check(); err != nil {
 				return err
 			}
-			cl, err := api.connect(c, sys, g)
-			if err != nil {
-				return err
-			}
 			var us []apiUser
-			if err := cl.do(c.Context(), "GET", "/api/v1/users", nil, &us); err != nil {
+			if err := api.call(c, sys, g, "GET", "/api/v1/users", nil, &us); err != nil {
 				return err
 			}
 			if out.json() {
@@ -116,15 +108,11 @@ func newUserCmd(sys *Sys, g *globalOptions) *cobra.Command {
 			Short: strings.ToUpper(verb[:1]) + verb[1:] + " a user",
 			Args:  args(cobra.ExactArgs(1)),
 			RunE: func(c *cobra.Command, a []string) error {
-				cl, err := api.connect(c, sys, g)
-				if err != nil {
-					return err
-				}
 				method, path := "PATCH", "/api/v1/users/"+url.PathEscape(a[0])
 				if body == nil {
 					method = "DELETE"
 				}
-				if err := cl.do(c.Context(), method, path, body, nil); err != nil {
+				if err := api.call(c, sys, g, method, path, body, nil); err != nil {
 					return err
 				}
 				fmt.Fprintf(sys.Out, "user %s %s\n", a[0], done)
